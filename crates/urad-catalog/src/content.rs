@@ -1,0 +1,604 @@
+//! Reading and validating the catalogue's content files (`content/`). Every problem is
+//! reported with the file, line, column and field, and all problems are reported at once, so
+//! an editor can fix a whole review round in one go.
+
+use crate::model::*;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+use urad_core::{ApplicantType, Channel, Czk, Text};
+
+/// One problem in one content file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContentError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for ContentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: field `{}`: {}",
+            self.file, self.line, self.column, self.field, self.message
+        )
+    }
+}
+
+/// Every problem found in the content, in file order.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct ContentErrors(pub Vec<ContentError>);
+
+impl fmt::Display for ContentErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "the content has {} problem(s):", self.0.len())?;
+        for e in &self.0 {
+            writeln!(f, "  {e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A content file: its name as shown in errors, and its text.
+#[derive(Clone, Debug)]
+pub struct ContentFile {
+    pub name: String,
+    pub text: String,
+}
+
+/// The content files that make up a catalogue, before validation.
+#[derive(Clone, Debug)]
+pub struct ContentSource {
+    pub office: ContentFile,
+    pub agendas: ContentFile,
+    pub situations: ContentFile,
+    pub services: Vec<ContentFile>,
+}
+
+impl ContentSource {
+    /// Reads `office.toml`, `agendas.toml`, `life-situations.toml` and `services/*.toml`.
+    pub fn read_dir(dir: &Path) -> Result<ContentSource, ContentErrors> {
+        let read = |path: PathBuf| -> Result<ContentFile, ContentErrors> {
+            let name = path.display().to_string();
+            std::fs::read_to_string(&path)
+                .map(|text| ContentFile {
+                    name: name.clone(),
+                    text,
+                })
+                .map_err(|e| ContentErrors(vec![file_error(&name, format!("cannot read: {e}"))]))
+        };
+        let services_dir = dir.join("services");
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&services_dir)
+            .map_err(|e| {
+                ContentErrors(vec![file_error(
+                    &services_dir.display().to_string(),
+                    format!("cannot read the folder: {e}"),
+                )])
+            })?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|ext| ext == "toml"))
+            .collect();
+        paths.sort();
+        Ok(ContentSource {
+            office: read(dir.join("office.toml"))?,
+            agendas: read(dir.join("agendas.toml"))?,
+            situations: read(dir.join("life-situations.toml"))?,
+            services: paths.into_iter().map(read).collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// Parses and validates everything.
+    pub fn validate(&self) -> Result<CatalogData, ContentErrors> {
+        let mut errors = Vec::new();
+        let office = parse::<Office>(&self.office, &mut errors);
+        if let Some(office) = &office {
+            check_text(&self.office, &office.name, 0..0, "name", &mut errors);
+        }
+        let agendas = parse::<AgendaFile>(&self.agendas, &mut errors)
+            .map(|f| f.agenda)
+            .unwrap_or_default();
+        let situations = parse::<SituationFile>(&self.situations, &mut errors)
+            .map(|f| f.situation)
+            .unwrap_or_default();
+        let agenda_keys = unique_keys(
+            &self.agendas,
+            agendas.iter().map(|a| a.key.as_str()),
+            "agenda.key",
+            &mut errors,
+        );
+        let situation_keys = unique_keys(
+            &self.situations,
+            situations.iter().map(|s| s.key.as_str()),
+            "situation.key",
+            &mut errors,
+        );
+
+        let mut services = Vec::new();
+        let mut sources = Vec::new();
+        let mut slugs: BTreeMap<String, String> = BTreeMap::new();
+        for file in &self.services {
+            let Some(raw) = parse::<RawService>(file, &mut errors) else {
+                continue;
+            };
+            let mut v = Validator {
+                file,
+                errors: &mut errors,
+            };
+            if let Some(service) = v.service(raw, &agenda_keys, &situation_keys) {
+                if let Some(first) = slugs.insert(service.slug.clone(), file.name.clone()) {
+                    v.errors.push(file_error(
+                        &file.name,
+                        format!("slug `{}` is already used by {first}", service.slug),
+                    ));
+                }
+                services.push(service);
+                sources.push(file.name.clone());
+            }
+        }
+        if self.services.is_empty() {
+            errors.push(file_error("services/", "there are no service files".into()));
+        }
+        match (errors.is_empty(), office) {
+            (true, Some(office)) => Ok(CatalogData {
+                office,
+                agendas,
+                situations,
+                services,
+                sources,
+            }),
+            _ => Err(ContentErrors(errors)),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgendaFile {
+    agenda: Vec<Agenda>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SituationFile {
+    situation: Vec<LifeSituation>,
+}
+
+/// A service file as written; spans let validation point at the offending line.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawService {
+    slug: Spanned<String>,
+    agenda: Spanned<String>,
+    applicant_types: Spanned<Vec<Spanned<String>>>,
+    life_situations: Spanned<Vec<Spanned<String>>>,
+    channel: Spanned<String>,
+    popularity: Spanned<i64>,
+    processing_days: Spanned<i64>,
+    fee_czk: Option<Spanned<i64>>,
+    fee_note: Option<Spanned<Text>>,
+    legal_basis: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    keywords: Vec<String>,
+    #[serde(default)]
+    documents: Vec<Spanned<Text>>,
+    name: Spanned<Text>,
+    summary: Spanned<Text>,
+    description: Spanned<Text>,
+    in_person: Option<Spanned<RawInPerson>>,
+    contact: Spanned<RawContact>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInPerson {
+    reason: Option<Spanned<Text>>,
+    place: Spanned<Text>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawContact {
+    email: Spanned<String>,
+    phone: Spanned<String>,
+    office_hours: Option<Spanned<Text>>,
+}
+
+const SUMMARY_MAX_CHARS: usize = 300;
+
+struct Validator<'a> {
+    file: &'a ContentFile,
+    errors: &'a mut Vec<ContentError>,
+}
+
+impl Validator<'_> {
+    fn error(&mut self, span: Range<usize>, field: &str, message: String) {
+        self.errors
+            .push(error_at(self.file, span, field.to_owned(), message));
+    }
+
+    fn text(&mut self, text: &Spanned<Text>, field: &str) -> Text {
+        check_text(self.file, text.get_ref(), text.span(), field, self.errors);
+        text.get_ref().clone()
+    }
+
+    fn service(
+        &mut self,
+        raw: RawService,
+        agendas: &HashSet<String>,
+        situations: &HashSet<String>,
+    ) -> Option<Service> {
+        let before = self.errors.len();
+
+        let slug = raw.slug.get_ref();
+        if !is_slug(slug) {
+            self.error(
+                raw.slug.span(),
+                "slug",
+                format!(
+                    "`{slug}` is not a slug: use 3–80 lowercase letters a–z, digits and hyphens"
+                ),
+            );
+        }
+        let stem = Path::new(&self.file.name)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if stem != *slug {
+            self.error(
+                raw.slug.span(),
+                "slug",
+                format!("slug `{slug}` must equal the file name `{stem}`"),
+            );
+        }
+        if !agendas.contains(raw.agenda.get_ref()) {
+            self.error(
+                raw.agenda.span(),
+                "agenda",
+                format!(
+                    "unknown agenda `{}`; known: {}",
+                    raw.agenda.get_ref(),
+                    sorted(agendas)
+                ),
+            );
+        }
+
+        let mut applicant_types = Vec::new();
+        if raw.applicant_types.get_ref().is_empty() {
+            self.error(
+                raw.applicant_types.span(),
+                "applicant_types",
+                "must name at least one applicant type".into(),
+            );
+        }
+        for t in raw.applicant_types.get_ref() {
+            match t.get_ref().parse::<ApplicantType>() {
+                Ok(t) if applicant_types.contains(&t) => self.error(
+                    raw.applicant_types.span(),
+                    "applicant_types",
+                    format!("`{t}` is listed twice"),
+                ),
+                Ok(t) => applicant_types.push(t),
+                Err(e) => self.error(t.span(), "applicant_types", e.to_string()),
+            }
+        }
+
+        let mut life_situations = Vec::new();
+        if raw.life_situations.get_ref().is_empty() {
+            self.error(
+                raw.life_situations.span(),
+                "life_situations",
+                "must name at least one life situation".into(),
+            );
+        }
+        for s in raw.life_situations.get_ref() {
+            if !situations.contains(s.get_ref()) {
+                self.error(
+                    s.span(),
+                    "life_situations",
+                    format!(
+                        "unknown life situation `{}`; known: {}",
+                        s.get_ref(),
+                        sorted(situations)
+                    ),
+                );
+            } else if life_situations.contains(s.get_ref()) {
+                self.error(
+                    s.span(),
+                    "life_situations",
+                    format!("`{}` is listed twice", s.get_ref()),
+                );
+            } else {
+                life_situations.push(s.get_ref().clone());
+            }
+        }
+
+        let channel = match raw.channel.get_ref().parse::<Channel>() {
+            Ok(c) => Some(c),
+            Err(e) => {
+                self.error(raw.channel.span(), "channel", e.to_string());
+                None
+            }
+        };
+
+        let popularity = *raw.popularity.get_ref();
+        if !(0..=100).contains(&popularity) {
+            self.error(
+                raw.popularity.span(),
+                "popularity",
+                format!("{popularity} is outside 0–100"),
+            );
+        }
+        let processing_days = *raw.processing_days.get_ref();
+        if !(0..=3650).contains(&processing_days) {
+            self.error(
+                raw.processing_days.span(),
+                "processing_days",
+                format!("{processing_days} is outside 0–3650 days"),
+            );
+        }
+        if let Some(fee) = &raw.fee_czk {
+            if *fee.get_ref() < 0 {
+                self.error(
+                    fee.span(),
+                    "fee_czk",
+                    "a fee cannot be negative; omit the field for no fee".into(),
+                );
+            }
+        }
+        let fee_note = raw.fee_note.as_ref().map(|n| self.text(n, "fee_note"));
+
+        if raw.legal_basis.get_ref().is_empty() {
+            self.error(
+                raw.legal_basis.span(),
+                "legal_basis",
+                "must cite at least one law".into(),
+            );
+        }
+        for law in raw.legal_basis.get_ref() {
+            if law.get_ref().trim().is_empty() {
+                self.error(law.span(), "legal_basis", "an empty citation".into());
+            }
+        }
+
+        let documents = raw
+            .documents
+            .iter()
+            .map(|d| self.text(d, "documents"))
+            .collect();
+        let name = self.text(&raw.name, "name");
+        let summary = self.text(&raw.summary, "summary");
+        for lang in urad_core::Lang::ALL {
+            let len = summary.get(lang).chars().count();
+            if len > SUMMARY_MAX_CHARS {
+                self.error(
+                    raw.summary.span(),
+                    &format!("summary.{lang}"),
+                    format!("is {len} characters long; at most {SUMMARY_MAX_CHARS}"),
+                );
+            }
+        }
+        let description = self.text(&raw.description, "description");
+
+        let in_person = raw.in_person.as_ref().map(|p| {
+            let reason = p
+                .get_ref()
+                .reason
+                .as_ref()
+                .map(|r| self.text(r, "in_person.reason"));
+            let place = self.text(&p.get_ref().place, "in_person.place");
+            (p.span(), InPerson { reason, place })
+        });
+        match (channel, &in_person) {
+            (Some(Channel::Online), Some((span, _))) => self.error(
+                span.clone(),
+                "in_person",
+                "an online-only service has no `[in_person]` section; use channel = \"both\""
+                    .into(),
+            ),
+            (Some(c), None) if c.is_in_person() => self.error(
+                raw.channel.span(),
+                "in_person",
+                format!("channel `{c}` needs an `[in_person]` section with `place`"),
+            ),
+            (Some(Channel::InPerson), Some((span, p))) if p.reason.is_none() => self.error(
+                span.clone(),
+                "in_person.reason",
+                "an in-person-only service must say why a visit is needed".into(),
+            ),
+            _ => {}
+        }
+
+        let contact = raw.contact.get_ref();
+        if !contact.email.get_ref().contains('@') {
+            self.error(
+                contact.email.span(),
+                "contact.email",
+                format!("`{}` is not an e-mail address", contact.email.get_ref()),
+            );
+        }
+        if contact.phone.get_ref().trim().is_empty() {
+            self.error(contact.phone.span(), "contact.phone", "is empty".into());
+        }
+        let office_hours = contact
+            .office_hours
+            .as_ref()
+            .map(|h| self.text(h, "contact.office_hours"));
+
+        if self.errors.len() > before {
+            return None;
+        }
+        Some(Service {
+            slug: slug.clone(),
+            agenda: raw.agenda.into_inner(),
+            applicant_types,
+            life_situations,
+            channel: channel?,
+            popularity: popularity as u8,
+            processing_days: processing_days as u32,
+            fee: raw.fee_czk.map(|f| Czk(f.into_inner())),
+            fee_note,
+            legal_basis: raw
+                .legal_basis
+                .into_inner()
+                .into_iter()
+                .map(|l| l.into_inner().trim().to_owned())
+                .collect(),
+            keywords: raw.keywords,
+            documents,
+            name,
+            summary,
+            description,
+            in_person: in_person.map(|(_, p)| p),
+            contact: Contact {
+                email: contact.email.get_ref().clone(),
+                phone: contact.phone.get_ref().clone(),
+                office_hours,
+            },
+        })
+    }
+}
+
+fn is_slug(s: &str) -> bool {
+    (3..=80).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+fn sorted(set: &HashSet<String>) -> String {
+    let mut v: Vec<&str> = set.iter().map(String::as_str).collect();
+    v.sort_unstable();
+    v.join(", ")
+}
+
+fn check_text(
+    file: &ContentFile,
+    text: &Text,
+    span: Range<usize>,
+    field: &str,
+    errors: &mut Vec<ContentError>,
+) {
+    for lang in urad_core::Lang::ALL {
+        if text.get(lang).trim().is_empty() {
+            errors.push(error_at(
+                file,
+                span.clone(),
+                format!("{field}.{lang}"),
+                "is empty; every text needs Czech and English".into(),
+            ));
+        }
+    }
+}
+
+fn unique_keys<'a>(
+    file: &ContentFile,
+    keys: impl Iterator<Item = &'a str>,
+    field: &str,
+    errors: &mut Vec<ContentError>,
+) -> HashSet<String> {
+    let mut seen = HashSet::new();
+    for key in keys {
+        if !is_slug(key) {
+            errors.push(file_error_field(
+                &file.name,
+                field,
+                format!("`{key}` is not a valid key"),
+            ));
+        }
+        if !seen.insert(key.to_owned()) {
+            errors.push(file_error_field(
+                &file.name,
+                field,
+                format!("`{key}` is defined twice"),
+            ));
+        }
+    }
+    seen
+}
+
+/// Parses one TOML file, recording a located error when it does not match the schema.
+fn parse<T: for<'de> Deserialize<'de>>(
+    file: &ContentFile,
+    errors: &mut Vec<ContentError>,
+) -> Option<T> {
+    match toml::from_str::<T>(&file.text) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let span = e.span().unwrap_or(0..0);
+            let message = e.message().to_owned();
+            let field = field_at(&file.text, span.start, &message);
+            errors.push(error_at(file, span, field, message));
+            None
+        }
+    }
+}
+
+/// Names the field a serde error is about: the key in backticks in the message, prefixed by
+/// the table the error points into (`name.en` for a missing `en` in `[name]`).
+fn field_at(text: &str, offset: usize, message: &str) -> String {
+    let key = message
+        .split('`')
+        .nth(1)
+        .filter(|k| !k.contains(' '))
+        .map(str::to_owned);
+    let line_start = text[..offset.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("").trim();
+    let table = line
+        .strip_prefix('[')
+        .and_then(|l| l.trim_start_matches('[').split(']').next())
+        .map(str::trim)
+        .map(str::to_owned);
+    let assigned = line
+        .split_once('=')
+        .map(|(k, _)| k.trim().to_owned())
+        .filter(|k| !k.is_empty() && !k.starts_with('['));
+    match (table, key, assigned) {
+        (Some(t), Some(k), _) => format!("{t}.{k}"),
+        (Some(t), None, _) => t,
+        (None, Some(k), _) => k,
+        (None, None, Some(a)) => a,
+        (None, None, None) => "-".into(),
+    }
+}
+
+fn error_at(
+    file: &ContentFile,
+    span: Range<usize>,
+    field: String,
+    message: String,
+) -> ContentError {
+    let offset = span.start.min(file.text.len());
+    let before = &file.text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    ContentError {
+        file: file.name.clone(),
+        line,
+        column,
+        field,
+        message,
+    }
+}
+
+fn file_error(file: &str, message: String) -> ContentError {
+    file_error_field(file, "-", message)
+}
+
+fn file_error_field(file: &str, field: &str, message: String) -> ContentError {
+    ContentError {
+        file: file.to_owned(),
+        line: 1,
+        column: 1,
+        field: field.to_owned(),
+        message,
+    }
+}

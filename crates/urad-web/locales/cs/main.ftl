@@ -1,0 +1,120 @@
+# Czech texts of the portal. Every message here must exist in ../en/main.ftl too (a test checks).
+
+site-name = Portál služeb
+skip-link = Přejít na obsah
+nav-label = Hlavní navigace
+nav-home = Úvod
+nav-catalog = Všechny služby
+lang-switch = English
+lang-switch-label = Switch to English
+footer-contact = Kontakt
+footer-data-box = Datová schránka
+footer-email = E-podatelna
+footer-phone = Telefon
+footer-hours = Úřední hodiny
+footer-demo = Demonstrační provoz: obsah je ukázkový.
+
+home-title = Portál služeb krajského úřadu
+home-heading = Vyřiďte si záležitosti s krajským úřadem z domova
+home-lead = { $count ->
+    [one] Najdete zde { $count } službu úřadu: co to je, kdo ji může využít, kolik stojí a jak ji vyřídit.
+    [few] Najdete zde { $count } služby úřadu: co to jsou, kdo je může využít, kolik stojí a jak je vyřídit.
+   *[other] Najdete zde { $count } služeb úřadu: co to jsou, kdo je může využít, kolik stojí a jak je vyřídit.
+}
+search-label = Hledat službu
+search-hint = Například „kotlíková dotace“, „veřejná sbírka“ nebo „STK“.
+search-button = Hledat
+home-situations = Životní situace
+home-applicants = Pro koho
+home-popular = Nejčastěji využívané služby
+home-all-services = Zobrazit všechny služby
+applicant-citizen-note = Služby pro obyvatele kraje.
+applicant-sole-trader-note = Služby pro živnostníky a OSVČ.
+applicant-company-note = Služby pro firmy, spolky a další organizace.
+applicant-municipality-note = Služby a podpora pro obce a města.
+
+catalog-title = Služby úřadu
+search-title = Hledání: { $query }
+catalog-heading = Služby krajského úřadu
+filters-heading = Hledat a filtrovat
+filter-q-label = Hledaný text
+filter-applicant-label = Kdo žádá
+filter-situation-label = Životní situace
+filter-agenda-label = Agenda
+filter-channel-label = Způsob vyřízení
+filter-any-applicant = Kdokoli
+filter-any-situation = Všechny životní situace
+filter-any-agenda = Všechny agendy
+filter-any-channel = Online i osobně
+filter-apply = Zobrazit výsledky
+filter-clear = Zrušit filtry
+result-count = { $count ->
+    [one] Nalezena { $count } služba
+    [few] Nalezeny { $count } služby
+   *[other] Nalezeno { $count } služeb
+}
+results-label = Výsledky
+no-results = Žádná služba neodpovídá zadání.
+no-results-hint = Zkuste jiná slova nebo zrušte některý z filtrů.
+error-summary-title = Hledání nelze provést
+pagination-label = Stránkování výsledků
+pagination-prev = Předchozí stránka
+pagination-next = Další stránka
+pagination-status = Stránka { $page } z { $pages }
+query-malformed = Adresa obsahuje chybně zapsané parametry. Začněte hledat znovu z formuláře.
+filter-bad-applicant = Typ žadatele „{ $value }“ neznáme. Vyberte žadatele ze seznamu.
+filter-bad-situation = Životní situaci „{ $value }“ neznáme. Vyberte životní situaci ze seznamu.
+filter-bad-agenda = Agendu „{ $value }“ neznáme. Vyberte agendu ze seznamu.
+filter-bad-channel = Způsob vyřízení „{ $value }“ neznáme. Vyberte „online“ nebo „osobně“.
+filter-query-too-long = Hledaný text je příliš dlouhý. Zkraťte ho nejvýše na { $max } znaků.
+filter-bad-page = Číslo stránky „{ $value }“ není platné. Použijte celé číslo od 1.
+filter-bad-per-page = Počet výsledků na stránku „{ $value }“ není platný. Použijte číslo od 1 do 100.
+channel-online-badge = Lze vyřídit online
+
+fact-applicants = Kdo může službu využít
+fact-channel = Způsob vyřízení
+fact-fee = Správní poplatek
+fact-processing-time = Lhůta vyřízení
+fact-agenda = Agenda
+fact-department = Odbor
+fee-none = Bez poplatku
+processing-on-the-spot = Na počkání
+processing-days = { $days ->
+    [one] Do { $days } dne
+   *[other] Do { $days } dnů
+}
+service-facts = Přehled
+service-description = Popis služby
+service-documents = Co budete potřebovat
+service-no-documents = Nic dalšího si připravovat nemusíte.
+service-in-person = Vyřízení osobně
+in-person-reason = Proč je nutná osobní návštěva
+in-person-place = Kam se obrátit
+service-start = Spustit službu online
+service-start-hint = Vyplníte elektronický formulář a obdržíte potvrzení o doručení.
+service-legal-basis = Právní předpisy
+service-situations = Životní situace
+service-contact = Kontakt
+service-office-hours = Úřední hodiny
+breadcrumbs-label = Drobečková navigace
+
+apply-title = Podání: { $service }
+apply-heading = Elektronické podání
+apply-lead = Než začnete, připravte si:
+apply-identity = Přihlásíte se identitou občana (eObčanka nebo bankovní identita). Údaje z ní formulář vyplní za vás.
+apply-form-coming = Elektronický formulář této služby na portálu připravujeme. Podání můžete již nyní učinit těmito způsoby:
+apply-data-box = Datovou schránkou úřadu
+apply-email = E-mailem na elektronickou podatelnu s uznávaným elektronickým podpisem
+apply-back = Zpět na popis služby
+
+error-404-title = Stránka nenalezena
+error-404-text = Stránka, kterou hledáte, neexistuje nebo byla přesunuta. Zkontrolujte adresu nebo službu vyhledejte.
+error-400-title = Požadavek nelze zpracovat
+error-400-text = Adresa obsahuje neplatné údaje. Začněte prosím znovu z úvodní stránky.
+error-500-title = Omlouváme se, na naší straně nastala chyba
+error-500-text = Zkuste to prosím za chvíli znovu. Pokud potíže trvají, kontaktujte nás a uveďte kód požadavku.
+error-request-id = Kód požadavku
+error-back-home = Přejít na úvodní stránku
+error-search = Vyhledat službu
+
+api-no-service = Služba „{ $slug }“ neexistuje.

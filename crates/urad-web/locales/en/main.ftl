@@ -1,0 +1,118 @@
+# English texts of the portal. Every message here must exist in ../cs/main.ftl too (a test checks).
+
+site-name = Service portal
+skip-link = Skip to main content
+nav-label = Main navigation
+nav-home = Home
+nav-catalog = All services
+lang-switch = Čeština
+lang-switch-label = Přepnout do češtiny
+footer-contact = Contact
+footer-data-box = Data box
+footer-email = Electronic filing office
+footer-phone = Phone
+footer-hours = Office hours
+footer-demo = Demonstration: the content is sample data.
+
+home-title = Service portal of the regional office
+home-heading = Deal with the regional office from home
+home-lead = { $count ->
+    [one] Here you find { $count } service of the office: what it is, who may use it, what it costs and how to get it done.
+   *[other] Here you find { $count } services of the office: what they are, who may use them, what they cost and how to get them done.
+}
+search-label = Search for a service
+search-hint = For example “boiler grant”, “public collection” or “vehicle inspection”.
+search-button = Search
+home-situations = Life situations
+home-applicants = Who is it for
+home-popular = Most used services
+home-all-services = Show all services
+applicant-citizen-note = Services for residents of the region.
+applicant-sole-trader-note = Services for sole traders and the self-employed.
+applicant-company-note = Services for companies, associations and other organisations.
+applicant-municipality-note = Services and support for municipalities and towns.
+
+catalog-title = Services of the office
+search-title = Search: { $query }
+catalog-heading = Services of the regional office
+filters-heading = Search and filter
+filter-q-label = Search text
+filter-applicant-label = Who is applying
+filter-situation-label = Life situation
+filter-agenda-label = Agenda
+filter-channel-label = How it is done
+filter-any-applicant = Anyone
+filter-any-situation = All life situations
+filter-any-agenda = All agendas
+filter-any-channel = Online or in person
+filter-apply = Show results
+filter-clear = Clear filters
+result-count = { $count ->
+    [one] { $count } service found
+   *[other] { $count } services found
+}
+results-label = Results
+no-results = No service matches your search.
+no-results-hint = Try other words or clear some of the filters.
+error-summary-title = The search cannot be done
+pagination-label = Result pages
+pagination-prev = Previous page
+pagination-next = Next page
+pagination-status = Page { $page } of { $pages }
+query-malformed = The address contains malformed parameters. Please search again from the form.
+filter-bad-applicant = We do not know the applicant type “{ $value }”. Choose an applicant from the list.
+filter-bad-situation = We do not know the life situation “{ $value }”. Choose a life situation from the list.
+filter-bad-agenda = We do not know the agenda “{ $value }”. Choose an agenda from the list.
+filter-bad-channel = We do not know the channel “{ $value }”. Choose “online” or “in person”.
+filter-query-too-long = The search text is too long. Shorten it to at most { $max } characters.
+filter-bad-page = The page number “{ $value }” is not valid. Use a whole number from 1.
+filter-bad-per-page = The number of results per page “{ $value }” is not valid. Use a number from 1 to 100.
+channel-online-badge = Can be done online
+
+fact-applicants = Who may use it
+fact-channel = How it is done
+fact-fee = Administrative fee
+fact-processing-time = Processing time
+fact-agenda = Agenda
+fact-department = Department
+fee-none = No fee
+processing-on-the-spot = On the spot
+processing-days = { $days ->
+    [one] Within { $days } day
+   *[other] Within { $days } days
+}
+service-facts = Overview
+service-description = About the service
+service-documents = What you will need
+service-no-documents = You do not need to prepare anything else.
+service-in-person = In person
+in-person-reason = Why you need to come in person
+in-person-place = Where to go
+service-start = Start the service online
+service-start-hint = You fill in an electronic form and receive a receipt of delivery.
+service-legal-basis = Legislation
+service-situations = Life situations
+service-contact = Contact
+service-office-hours = Office hours
+breadcrumbs-label = Breadcrumbs
+
+apply-title = Apply: { $service }
+apply-heading = Electronic submission
+apply-lead = Before you start, have ready:
+apply-identity = You sign in with a citizen identity (electronic ID card or bank identity). The form fills in your details from it.
+apply-form-coming = The electronic form of this service is being prepared on the portal. You can already submit in these ways:
+apply-data-box = Through the office's data box
+apply-email = By e-mail to the electronic filing office, with a recognised electronic signature
+apply-back = Back to the service description
+
+error-404-title = Page not found
+error-404-text = The page you are looking for does not exist or has moved. Check the address or search for the service.
+error-400-title = The request cannot be processed
+error-400-text = The address contains invalid data. Please start again from the home page.
+error-500-title = Sorry, something went wrong on our side
+error-500-text = Please try again in a moment. If the problem persists, contact us and quote the request code.
+error-request-id = Request code
+error-back-home = Go to the home page
+error-search = Search for a service
+
+api-no-service = There is no service “{ $slug }”.

@@ -1,0 +1,609 @@
+//! The portal's HTML pages. Czech lives at the root, English under `/en` with English paths;
+//! every page knows its twin in the other language so the switch keeps the visitor in place.
+
+use crate::error::{error_page, render};
+use crate::i18n::Tr;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use std::sync::Arc;
+use urad_catalog::{Catalog, FilterError, Filters, Fragment, Service};
+use urad_core::{ApplicantType, ChannelFilter, Lang};
+
+pub(crate) const PER_PAGE: usize = 20;
+
+/// A page that exists in both languages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Page {
+    Home,
+    Catalog,
+    Service(String),
+    Apply(String),
+}
+
+impl Page {
+    pub fn path(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (Page::Home, Lang::Cs) => "/".into(),
+            (Page::Home, Lang::En) => "/en".into(),
+            (Page::Catalog, Lang::Cs) => "/sluzby".into(),
+            (Page::Catalog, Lang::En) => "/en/services".into(),
+            (Page::Service(slug), Lang::Cs) => format!("/sluzby/{slug}"),
+            (Page::Service(slug), Lang::En) => format!("/en/services/{slug}"),
+            (Page::Apply(slug), Lang::Cs) => format!("/sluzby/{slug}/podani"),
+            (Page::Apply(slug), Lang::En) => format!("/en/services/{slug}/apply"),
+        }
+    }
+}
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|s: State<AppState>| home(s, Lang::Cs)))
+        .route("/en", get(|s: State<AppState>| home(s, Lang::En)))
+        .route("/en/", get(|s: State<AppState>| home(s, Lang::En)))
+        .route(
+            "/sluzby",
+            get(|s: State<AppState>, q: RawQuery, h: HeaderMap| catalog(s, q, h, Lang::Cs)),
+        )
+        .route(
+            "/en/services",
+            get(|s: State<AppState>, q: RawQuery, h: HeaderMap| catalog(s, q, h, Lang::En)),
+        )
+        .route(
+            "/sluzby/{slug}",
+            get(|s: State<AppState>, p: Path<String>, h: HeaderMap| service(s, p, h, Lang::Cs)),
+        )
+        .route(
+            "/en/services/{slug}",
+            get(|s: State<AppState>, p: Path<String>, h: HeaderMap| service(s, p, h, Lang::En)),
+        )
+        .route(
+            "/sluzby/{slug}/podani",
+            get(|s: State<AppState>, p: Path<String>, h: HeaderMap| apply(s, p, h, Lang::Cs)),
+        )
+        .route(
+            "/en/services/{slug}/apply",
+            get(|s: State<AppState>, p: Path<String>, h: HeaderMap| apply(s, p, h, Lang::En)),
+        )
+}
+
+/// What every page shares: language, title, the language switch, the office in the footer.
+pub(crate) struct Layout {
+    pub lang: Lang,
+    pub tr: Tr,
+    pub title: String,
+    pub switch_href: String,
+    pub home_href: String,
+    pub catalog_href: String,
+    pub catalog: Option<Arc<Catalog>>,
+}
+
+impl Layout {
+    pub fn new(lang: Lang, title: String, page: Page, catalog: Option<Arc<Catalog>>) -> Layout {
+        Layout::with_query(lang, title, page, None, catalog)
+    }
+
+    fn with_query(
+        lang: Lang,
+        title: String,
+        page: Page,
+        query: Option<&str>,
+        catalog: Option<Arc<Catalog>>,
+    ) -> Layout {
+        let mut switch_href = page.path(lang.other());
+        if let Some(q) = query.filter(|q| !q.is_empty()) {
+            switch_href.push('?');
+            switch_href.push_str(q);
+        }
+        Layout {
+            lang,
+            tr: Tr::new(lang),
+            title,
+            switch_href,
+            home_href: Page::Home.path(lang),
+            catalog_href: Page::Catalog.path(lang),
+            catalog,
+        }
+    }
+
+    pub fn other_lang(&self) -> Lang {
+        self.lang.other()
+    }
+
+    /// A content text in the page's language.
+    pub fn l<'t>(&self, text: &'t urad_core::Text) -> &'t str {
+        text.get(self.lang)
+    }
+
+    /// A `tel:` link for a phone number as written for people.
+    pub fn tel(&self, phone: &str) -> String {
+        let digits: String = phone
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == '+')
+            .collect();
+        format!("tel:{digits}")
+    }
+}
+
+/// A link with a label.
+pub(crate) struct Link {
+    pub href: String,
+    pub label: String,
+    pub note: String,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    layout: Layout,
+    situations: Vec<Link>,
+    applicants: Vec<Link>,
+    popular: Vec<Link>,
+    service_count: usize,
+}
+
+async fn home(State(state): State<AppState>, lang: Lang) -> Response {
+    let tr = Tr::new(lang);
+    let c = &state.catalog;
+    let catalog_path = Page::Catalog.path(lang);
+    let page = HomePage {
+        situations: c
+            .situations
+            .iter()
+            .map(|s| Link {
+                href: format!("{catalog_path}?situation={}", s.key),
+                label: s.name.get(lang).to_owned(),
+                note: s.summary.get(lang).to_owned(),
+            })
+            .collect(),
+        applicants: ApplicantType::ALL
+            .iter()
+            .map(|a| Link {
+                href: format!("{catalog_path}?applicant={}", a.code()),
+                label: a.label(lang).to_owned(),
+                note: tr.t(&format!("applicant-{}-note", a.code().replace('_', "-"))),
+            })
+            .collect(),
+        popular: c
+            .popular(8)
+            .map(|s| Link {
+                href: Page::Service(s.slug.clone()).path(lang),
+                label: s.name.get(lang).to_owned(),
+                note: s.summary.get(lang).to_owned(),
+            })
+            .collect(),
+        service_count: c.services().len(),
+        layout: Layout::new(lang, tr.t("home-title"), Page::Home, Some(c.clone())),
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// An option of a filter's select box.
+pub(crate) struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+struct ResultItem {
+    href: String,
+    name: Vec<Fragment>,
+    summary: Vec<Fragment>,
+    channel: String,
+    online: bool,
+}
+
+#[derive(Template)]
+#[template(path = "catalog.html")]
+struct CatalogPage {
+    layout: Layout,
+    q: String,
+    applicants: Vec<Choice>,
+    situations: Vec<Choice>,
+    agendas: Vec<Choice>,
+    channels: Vec<Choice>,
+    error: Option<String>,
+    count_text: String,
+    filtered: bool,
+    results: Vec<ResultItem>,
+    page: usize,
+    pages: usize,
+    prev_href: Option<String>,
+    next_href: Option<String>,
+}
+
+/// Why a catalogue request (page or API) is refused.
+#[derive(Debug)]
+pub(crate) enum QueryError {
+    Malformed,
+    Filter(FilterError),
+    Page(String),
+    PerPage(String),
+}
+
+impl QueryError {
+    pub fn field(&self) -> &'static str {
+        match self {
+            QueryError::Malformed => "query",
+            QueryError::Filter(FilterError::Applicant(_)) => "applicant",
+            QueryError::Filter(FilterError::Situation(_)) => "situation",
+            QueryError::Filter(FilterError::Agenda(_)) => "agenda",
+            QueryError::Filter(FilterError::Channel(_)) => "channel",
+            QueryError::Filter(FilterError::QueryTooLong { .. }) => "q",
+            QueryError::Page(_) => "page",
+            QueryError::PerPage(_) => "per_page",
+        }
+    }
+
+    /// A message a person can act on, in their language.
+    pub fn message(&self, tr: &Tr) -> String {
+        match self {
+            QueryError::Malformed => tr.t("query-malformed"),
+            QueryError::Filter(FilterError::Applicant(v)) => {
+                tr.t1("filter-bad-applicant", "value", v.as_str())
+            }
+            QueryError::Filter(FilterError::Situation(v)) => {
+                tr.t1("filter-bad-situation", "value", v.as_str())
+            }
+            QueryError::Filter(FilterError::Agenda(v)) => {
+                tr.t1("filter-bad-agenda", "value", v.as_str())
+            }
+            QueryError::Filter(FilterError::Channel(v)) => {
+                tr.t1("filter-bad-channel", "value", v.as_str())
+            }
+            QueryError::Filter(FilterError::QueryTooLong { max }) => {
+                tr.t1("filter-query-too-long", "max", *max)
+            }
+            QueryError::Page(v) => tr.t1("filter-bad-page", "value", v.as_str()),
+            QueryError::PerPage(v) => tr.t1("filter-bad-per-page", "value", v.as_str()),
+        }
+    }
+}
+
+/// Query parameters of the catalogue, shared by the page and the API.
+pub(crate) struct CatalogQuery {
+    pub filters: Filters,
+    pub page: usize,
+}
+
+pub(crate) fn parse_query(
+    catalog: &Catalog,
+    raw: Option<&str>,
+) -> (Vec<(String, String)>, Result<CatalogQuery, QueryError>) {
+    let pairs: Vec<(String, String)> = match serde_urlencoded::from_str(raw.unwrap_or("")) {
+        Ok(p) => p,
+        Err(_) => return (Vec::new(), Err(QueryError::Malformed)),
+    };
+    let result = (|| {
+        let filters = catalog
+            .parse_filters(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .map_err(QueryError::Filter)?;
+        let page = match param(&pairs, "page") {
+            None => 1,
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|&p| p >= 1)
+                .ok_or_else(|| QueryError::Page(v.to_owned()))?,
+        };
+        Ok(CatalogQuery { filters, page })
+    })();
+    (pairs, result)
+}
+
+pub(crate) fn param<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .rev()
+        .find(|(k, v)| k == key && !v.trim().is_empty())
+        .map(|(_, v)| v.trim())
+}
+
+fn choices<'a>(
+    any: String,
+    selected: Option<&str>,
+    options: impl Iterator<Item = (&'a str, String)>,
+) -> Vec<Choice> {
+    let mut list = vec![Choice {
+        value: String::new(),
+        label: any,
+        selected: selected.is_none(),
+    }];
+    list.extend(options.map(|(value, label)| Choice {
+        selected: selected == Some(value),
+        value: value.to_owned(),
+        label,
+    }));
+    list
+}
+
+async fn catalog(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+    lang: Lang,
+) -> Response {
+    let tr = Tr::new(lang);
+    let c = &state.catalog;
+    let (pairs, parsed) = parse_query(c, raw.as_deref());
+    let (status, error, hits, page) = match &parsed {
+        Ok(query) => (
+            StatusCode::OK,
+            None,
+            c.find(&query.filters, lang),
+            query.page,
+        ),
+        Err(e) => (StatusCode::BAD_REQUEST, Some(e.message(&tr)), Vec::new(), 1),
+    };
+    let total = hits.len();
+    let pages = total.div_ceil(PER_PAGE).max(1);
+    if page > pages {
+        return error_page(lang, StatusCode::NOT_FOUND, &headers);
+    }
+    let base = Page::Catalog.path(lang);
+    let href_for = |p: usize| {
+        let mut kept: Vec<(&str, String)> = ["q", "applicant", "situation", "agenda", "channel"]
+            .into_iter()
+            .filter_map(|k| param(&pairs, k).map(|v| (k, v.to_owned())))
+            .collect();
+        if p > 1 {
+            kept.push(("page", p.to_string()));
+        }
+        let qs = serde_urlencoded::to_string(&kept).unwrap_or_default();
+        if qs.is_empty() {
+            base.clone()
+        } else {
+            format!("{base}?{qs}")
+        }
+    };
+    let results = hits
+        .into_iter()
+        .skip((page - 1) * PER_PAGE)
+        .take(PER_PAGE)
+        .map(|h| ResultItem {
+            href: Page::Service(h.service.slug.clone()).path(lang),
+            name: h.name,
+            summary: h.summary,
+            channel: h.service.channel.label(lang).to_owned(),
+            online: h.service.channel.is_online(),
+        })
+        .collect();
+    let sel = |k: &str| {
+        if parsed.is_ok() {
+            param(&pairs, k)
+        } else {
+            None
+        }
+    };
+    let q = param(&pairs, "q").unwrap_or("").to_owned();
+    let filtered = parsed
+        .as_ref()
+        .is_ok_and(|p| p.filters != Filters::default());
+    let title = if q.is_empty() {
+        tr.t("catalog-title")
+    } else {
+        tr.t1("search-title", "query", q.as_str())
+    };
+    let page_view = CatalogPage {
+        applicants: choices(
+            tr.t("filter-any-applicant"),
+            sel("applicant"),
+            ApplicantType::ALL
+                .iter()
+                .map(|a| (a.code(), a.label(lang).to_owned())),
+        ),
+        situations: choices(
+            tr.t("filter-any-situation"),
+            sel("situation"),
+            c.situations
+                .iter()
+                .map(|s| (s.key.as_str(), s.name.get(lang).to_owned())),
+        ),
+        agendas: choices(
+            tr.t("filter-any-agenda"),
+            sel("agenda"),
+            c.agendas
+                .iter()
+                .map(|a| (a.key.as_str(), a.name.get(lang).to_owned())),
+        ),
+        channels: choices(
+            tr.t("filter-any-channel"),
+            sel("channel"),
+            ChannelFilter::ALL
+                .iter()
+                .map(|ch| (ch.code(), ch.label(lang).to_owned())),
+        ),
+        count_text: tr.t1("result-count", "count", total),
+        error,
+        filtered,
+        results,
+        page,
+        pages,
+        prev_href: (page > 1).then(|| href_for(page - 1)),
+        next_href: (page < pages).then(|| href_for(page + 1)),
+        layout: Layout::with_query(lang, title, Page::Catalog, raw.as_deref(), Some(c.clone())),
+        q,
+    };
+    render(status, &page_view)
+}
+
+/// A row of the service's facts.
+struct Fact {
+    term: String,
+    value: String,
+}
+
+#[derive(Template)]
+#[template(path = "service.html")]
+struct ServicePage<'a> {
+    layout: Layout,
+    s: &'a Service,
+    name: &'a str,
+    summary: &'a str,
+    paragraphs: Vec<&'a str>,
+    facts: Vec<Fact>,
+    situations: Vec<Link>,
+    documents: Vec<&'a str>,
+    in_person_reason: Option<&'a str>,
+    in_person_place: Option<&'a str>,
+    apply_href: String,
+    office_hours: Vec<(String, String)>,
+}
+
+fn processing_time(tr: &Tr, days: u32) -> String {
+    if days == 0 {
+        tr.t("processing-on-the-spot")
+    } else {
+        tr.t1("processing-days", "days", days)
+    }
+}
+
+async fn service(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    lang: Lang,
+) -> Response {
+    let c = state.catalog.clone();
+    let Some(s) = c.service(&slug) else {
+        return error_page(lang, StatusCode::NOT_FOUND, &headers);
+    };
+    let tr = Tr::new(lang);
+    let catalog_path = Page::Catalog.path(lang);
+    let agenda = c.agenda(&s.agenda);
+    let mut facts = vec![
+        Fact {
+            term: tr.t("fact-applicants"),
+            value: s
+                .applicant_types
+                .iter()
+                .map(|a| a.label(lang))
+                .collect::<Vec<_>>()
+                .join(", "),
+        },
+        Fact {
+            term: tr.t("fact-channel"),
+            value: s.channel.label(lang).to_owned(),
+        },
+        Fact {
+            term: tr.t("fact-fee"),
+            value: match (s.fee, &s.fee_note) {
+                (Some(fee), Some(note)) if fee.0 > 0 => {
+                    format!("{} ({})", fee.display(lang), note.get(lang))
+                }
+                (Some(fee), None) if fee.0 > 0 => fee.display(lang),
+                (_, Some(note)) => format!("{} ({})", tr.t("fee-none"), note.get(lang)),
+                _ => tr.t("fee-none"),
+            },
+        },
+        Fact {
+            term: tr.t("fact-processing-time"),
+            value: processing_time(&tr, s.processing_days),
+        },
+    ];
+    if let Some(a) = agenda {
+        facts.push(Fact {
+            term: tr.t("fact-agenda"),
+            value: a.name.get(lang).to_owned(),
+        });
+        facts.push(Fact {
+            term: tr.t("fact-department"),
+            value: a.department.get(lang).to_owned(),
+        });
+    }
+    let office_hours = match &s.contact.office_hours {
+        Some(h) => vec![(String::new(), h.get(lang).to_owned())],
+        None => c
+            .office
+            .office_hours
+            .iter()
+            .map(|h| (h.days.get(lang).to_owned(), h.hours.clone()))
+            .collect(),
+    };
+    let page = ServicePage {
+        name: s.name.get(lang),
+        summary: s.summary.get(lang),
+        paragraphs: s.paragraphs(lang).collect(),
+        facts,
+        situations: s
+            .life_situations
+            .iter()
+            .filter_map(|k| c.situation(k))
+            .map(|sit| Link {
+                href: format!("{catalog_path}?situation={}", sit.key),
+                label: sit.name.get(lang).to_owned(),
+                note: String::new(),
+            })
+            .collect(),
+        documents: s.documents.iter().map(|d| d.get(lang)).collect(),
+        in_person_reason: s
+            .in_person
+            .as_ref()
+            .and_then(|p| p.reason.as_ref())
+            .map(|r| r.get(lang)),
+        in_person_place: s.in_person.as_ref().map(|p| p.place.get(lang)),
+        apply_href: Page::Apply(s.slug.clone()).path(lang),
+        office_hours,
+        layout: Layout::new(
+            lang,
+            s.name.get(lang).to_owned(),
+            Page::Service(s.slug.clone()),
+            Some(c.clone()),
+        ),
+        s,
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Template)]
+#[template(path = "apply.html")]
+struct ApplyPage<'a> {
+    layout: Layout,
+    name: &'a str,
+    service_href: String,
+    documents: Vec<&'a str>,
+    data_box: &'a str,
+    email: &'a str,
+}
+
+async fn apply(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    lang: Lang,
+) -> Response {
+    let c = state.catalog.clone();
+    let Some(s) = c.service(&slug).filter(|s| s.channel.is_online()) else {
+        return error_page(lang, StatusCode::NOT_FOUND, &headers);
+    };
+    let tr = Tr::new(lang);
+    let page = ApplyPage {
+        name: s.name.get(lang),
+        service_href: Page::Service(s.slug.clone()).path(lang),
+        documents: s.documents.iter().map(|d| d.get(lang)).collect(),
+        data_box: &c.office.data_box,
+        email: &c.office.email,
+        layout: Layout::new(
+            lang,
+            tr.t1("apply-title", "service", s.name.get(lang)),
+            Page::Apply(s.slug.clone()),
+            Some(c.clone()),
+        ),
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// Anything else: a 404 page in the language the path suggests.
+pub(crate) async fn not_found(uri: Uri, headers: HeaderMap) -> Response {
+    let path = uri.path();
+    let lang = if path == "/en" || path.starts_with("/en/") {
+        Lang::En
+    } else {
+        Lang::Cs
+    };
+    error_page(lang, StatusCode::NOT_FOUND, &headers)
+}

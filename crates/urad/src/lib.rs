@@ -1,0 +1,245 @@
+//! The `urad` binary as a library, so integration tests start exactly what operators run.
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use tokio::net::TcpListener;
+use urad_catalog::{Catalog, ContentSource};
+use urad_store::Db;
+
+/// urad — the digital services platform of a Czech regional office.
+#[derive(Parser, Debug)]
+#[command(name = "urad", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Log format: human-readable lines or one JSON object per line.
+    #[arg(long, global = true, env = "URAD_LOG_FORMAT", default_value = "human")]
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the portal. Creates and migrates the database on first start and loads the
+    /// service catalogue when the database has none (the default when no command is given).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(StoreArgs),
+    /// Validate the content files and replace the service catalogue in the database with them.
+    Seed(SeedArgs),
+    /// Validate the content files only; print every problem with file, line and field.
+    CheckContent(ContentArgs),
+    /// Print the OpenAPI document of the HTTP API.
+    Openapi,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct StoreArgs {
+    /// Folder for the embedded database and local files.
+    #[arg(long, env = "URAD_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// PostgreSQL URL (postgres://user:password@host/db). Without it, urad uses an embedded
+    /// SQLite database in the data folder.
+    #[arg(long, env = "URAD_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ContentArgs {
+    /// Folder with the catalogue's content files (office.toml, agendas.toml,
+    /// life-situations.toml, services/*.toml).
+    #[arg(long, env = "URAD_CONTENT_DIR", default_value = "./content")]
+    pub content_dir: PathBuf,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SeedArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub content: ContentArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "URAD_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub content: ContentArgs,
+}
+
+impl StoreArgs {
+    pub async fn open(&self) -> Result<Db> {
+        let db = match &self.database_url {
+            Some(url) => Db::connect(url)
+                .await
+                .with_context(|| format!("cannot connect to {}", urad_store::redact(url)))?,
+            None => Db::open_embedded(&self.data_dir).await.with_context(|| {
+                format!(
+                    "cannot open the embedded database in {}",
+                    self.data_dir.display()
+                )
+            })?,
+        };
+        db.migrate().await.context("cannot migrate the database")?;
+        Ok(db)
+    }
+}
+
+/// Reads and validates the content folder.
+pub fn read_content(dir: &Path) -> Result<urad_catalog::CatalogData> {
+    let source = ContentSource::read_dir(dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+    source.validate().map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Validates the content and replaces the catalogue. Returns the number of services.
+pub async fn seed(db: &Db, content_dir: &Path) -> Result<usize> {
+    let data = read_content(content_dir)?;
+    urad_catalog::store::replace(db, &data)
+        .await
+        .context("cannot store the catalogue")?;
+    Ok(data.services.len())
+}
+
+/// A started server: its address and a handle to wait for it.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub handle: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Opens the database, migrates it, seeds it on first start, loads the catalogue and starts
+/// serving on `args.listen` (port 0 picks a free port). Stops when `shutdown` completes.
+pub async fn start(
+    args: &ServeArgs,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<Server> {
+    let db = args.store.open().await?;
+    if urad_catalog::store::count_services(&db).await? == 0 {
+        let n = seed(&db, &args.content.content_dir).await?;
+        tracing::info!(
+            services = n,
+            "loaded the service catalogue into a new database"
+        );
+    }
+    let data = urad_catalog::store::load(&db).await?;
+    let catalog = Catalog::new(data).context("cannot build the search index")?;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    let state = urad_web::AppState::new(catalog, db);
+    let handle = tokio::spawn(urad_web::serve(listener, state, shutdown));
+    Ok(Server { addr, handle })
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+pub fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("URAD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tantivy=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match format {
+        LogFormat::Human => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}
+
+/// Runs the command line.
+pub async fn run(cli: Cli) -> Result<()> {
+    init_logging(cli.log_format);
+    let command = cli
+        .command
+        .unwrap_or_else(|| Command::Serve(ServeArgs::parse_from_env()));
+    match command {
+        Command::Serve(args) => {
+            let server = start(&args, shutdown_signal()).await?;
+            let base = format!("http://{}", server.addr);
+            println!("urad serves the portal at {base}/");
+            println!("  try: {base}/sluzby?q=kotlikova+dotace   (search, no diacritics needed)");
+            println!("       {base}/en/services/czech-point    (English, an in-person service)");
+            println!("       {base}/api/v1/services            (JSON API; OpenAPI at {base}/api/openapi.json)");
+            println!(
+                "  database: {}",
+                match &args.store.database_url {
+                    Some(url) => urad_store::redact(url),
+                    None => args
+                        .store
+                        .data_dir
+                        .join("urad.sqlite3")
+                        .display()
+                        .to_string(),
+                }
+            );
+            println!("Stop with Ctrl-C.");
+            server.handle.await??;
+        }
+        Command::Migrate(store) => {
+            store.open().await?;
+            println!("database is up to date");
+        }
+        Command::Seed(args) => {
+            let db = args.store.open().await?;
+            let n = seed(&db, &args.content.content_dir).await?;
+            println!(
+                "loaded {n} services from {}",
+                args.content.content_dir.display()
+            );
+        }
+        Command::CheckContent(args) => {
+            let data = read_content(&args.content_dir)?;
+            println!(
+                "{} services, {} agendas, {} life situations: all valid",
+                data.services.len(),
+                data.agendas.len(),
+                data.situations.len()
+            );
+        }
+        Command::Openapi => println!("{}", urad_web::openapi_json()),
+    }
+    Ok(())
+}
+
+impl ServeArgs {
+    /// `serve` with every option from the environment or its default (for a bare `urad`).
+    fn parse_from_env() -> ServeArgs {
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            serve: ServeArgs,
+        }
+        Only::parse_from(["urad"]).serve
+    }
+}
