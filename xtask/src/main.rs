@@ -1,1 +1,130 @@
-fn main() {}
+//! `cargo xtask …`: the project's own automation.
+//!
+//! - `cargo xtask test`  — the whole suite: formatting, unit and integration tests on SQLite
+//!   and on a throwaway PostgreSQL cluster, then browser tests in Debian's Chromium. Installs
+//!   what is missing (Chromium, npm packages) first.
+//! - `cargo xtask bench pages` — load test of the portal's pages (see docs/benchmarks.md).
+//! - `cargo xtask assets` — refresh the vendored Czech Gov Design System assets from web/.
+
+mod bench;
+mod postgres;
+mod setup;
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn main() -> std::process::ExitCode {
+    match dispatch() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["test"] => test(),
+        ["test", "--no-browser"] => test_without_browser(),
+        ["bench", "pages", rest @ ..] => bench::pages(rest),
+        ["assets"] => assets(),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask test [--no-browser] | bench pages [--duration SECS] | assets"
+            );
+            std::process::exit(2);
+        }
+    }
+}
+
+/// The repository's root folder.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+/// Cargo's target folder (CI keeps it outside the clone through `CARGO_TARGET_DIR`).
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|p| if p.is_absolute() { p } else { root().join(p) })
+        .unwrap_or_else(|| root().join("target"))
+}
+
+/// Runs a command, failing with its name when it fails.
+pub fn run(cmd: &mut Command) -> Result<()> {
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed with {status}");
+    }
+    Ok(())
+}
+
+pub fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root());
+    cmd
+}
+
+fn rust_tests(pg: &postgres::Cluster) -> Result<()> {
+    run(cargo().args(["fmt", "--all", "--", "--check"]))
+        .context("formatting differs: run `cargo fmt --all`")?;
+    run(cargo()
+        .args(["test", "--workspace", "--locked"])
+        .env("URAD_TEST_POSTGRES_URL", pg.url()))
+}
+
+fn test_without_browser() -> Result<()> {
+    let pg = postgres::Cluster::start()?;
+    rust_tests(&pg)
+}
+
+fn test() -> Result<()> {
+    setup::browser_prerequisites()?;
+    let pg = postgres::Cluster::start()?;
+    rust_tests(&pg)?;
+    browser_tests()
+}
+
+/// Starts the real binary on a fresh SQLite database and runs web/tests against it.
+fn browser_tests() -> Result<()> {
+    run(cargo().args(["build", "--locked", "-p", "urad"]))?;
+    let data = tempdir("urad-browser")?;
+    let server = setup::Server::start(&target_dir().join("debug/urad"), &data)?;
+    eprintln!("browser tests against {}", server.base_url);
+    let result = run(Command::new("npm")
+        .args(["test"])
+        .current_dir(root().join("web"))
+        .env("URAD_BASE_URL", &server.base_url));
+    drop(server);
+    let _ = std::fs::remove_dir_all(&data);
+    result
+}
+
+fn assets() -> Result<()> {
+    setup::npm_packages()?;
+    run(Command::new("npm")
+        .args(["run", "vendor"])
+        .current_dir(root().join("web")))
+}
+
+/// A fresh folder under the system's temp folder.
+pub fn tempdir(prefix: &str) -> Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}

@@ -274,9 +274,10 @@ pub(crate) fn parse_query(
     catalog: &Catalog,
     raw: Option<&str>,
 ) -> (Vec<(String, String)>, Result<CatalogQuery, QueryError>) {
-    let pairs: Vec<(String, String)> = match serde_urlencoded::from_str(raw.unwrap_or("")) {
-        Ok(p) => p,
-        Err(_) => return (Vec::new(), Err(QueryError::Malformed)),
+    // Percent-encoded bytes that are not UTF-8 decode to U+FFFD: refuse rather than guess.
+    let pairs = match serde_urlencoded::from_str::<Vec<(String, String)>>(raw.unwrap_or("")) {
+        Ok(p) if !has_replacement_char(&p) => p,
+        _ => return (Vec::new(), Err(QueryError::Malformed)),
     };
     let result = (|| {
         let filters = catalog
@@ -293,6 +294,12 @@ pub(crate) fn parse_query(
         Ok(CatalogQuery { filters, page })
     })();
     (pairs, result)
+}
+
+fn has_replacement_char(pairs: &[(String, String)]) -> bool {
+    pairs
+        .iter()
+        .any(|(k, v)| k.contains('\u{FFFD}') || v.contains('\u{FFFD}'))
 }
 
 pub(crate) fn param<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {

@@ -1,0 +1,107 @@
+//! The `urad` binary as an operator runs it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+const URAD: &str = env!("CARGO_BIN_EXE_urad");
+
+#[test]
+fn help_explains_the_commands() {
+    let out = Command::new(URAD).arg("--help").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    for cmd in ["serve", "migrate", "seed", "check-content"] {
+        assert!(text.contains(cmd), "{text}");
+    }
+    let out = Command::new(URAD)
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("--listen")
+            && text.contains("URAD_LISTEN")
+            && text.contains("127.0.0.1:8080")
+    );
+    assert!(
+        text.contains("--data-dir") && text.contains("URAD_DATA_DIR") && text.contains("./data")
+    );
+}
+
+#[test]
+fn first_start_creates_the_database_prints_the_address_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(URAD)
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .env("URAD_DATA_DIR", dir.path().join("data"))
+        .env("URAD_CONTENT_DIR", crate::harness::content_dir())
+        .env_remove("URAD_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut json_logs = 0;
+    let base = loop {
+        let line = lines.next().expect("urad prints its address").unwrap();
+        if let Some(rest) = line.strip_prefix("urad serves the portal at ") {
+            break rest.trim_end_matches('/').to_owned();
+        }
+        let log: serde_json::Value = serde_json::from_str(&line).expect("log lines are JSON");
+        assert!(log["level"].is_string());
+        json_logs += 1;
+    };
+    assert!(
+        json_logs >= 1,
+        "the first start logs that it loaded the catalogue"
+    );
+    assert!(dir.path().join("data/urad.sqlite3").exists());
+    let body = reqwest::blocking_get(&format!("{base}/readyz"));
+    assert_eq!(body, "ready");
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+}
+
+#[test]
+fn check_content_reports_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let content = dir.path();
+    std::fs::create_dir_all(content.join("services")).unwrap();
+    let src = crate::harness::content_dir();
+    for f in ["office.toml", "agendas.toml", "life-situations.toml"] {
+        std::fs::copy(src.join(f), content.join(f)).unwrap();
+    }
+    std::fs::write(
+        content.join("services/bad-one.toml"),
+        std::fs::read_to_string(src.join("services/kotlikova-dotace.toml"))
+            .unwrap()
+            .replace("slug = \"kotlikova-dotace\"", "slug = \"bad-one\"")
+            .replace("agenda = \"environment\"", "agenda = \"astrology\""),
+    )
+    .unwrap();
+    let out = Command::new(URAD)
+        .arg("check-content")
+        .arg("--content-dir")
+        .arg(content)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("bad-one.toml:3:10: field `agenda`: unknown agenda `astrology`"),
+        "{err}"
+    );
+}
+
+mod reqwest {
+    /// A tiny blocking GET for the binary test (no runtime here).
+    pub fn blocking_get(url: &str) -> String {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async { ::reqwest::get(url).await.unwrap().text().await.unwrap() })
+    }
+}

@@ -1,0 +1,10 @@
+//! Integration tests: the real server over HTTP, on SQLite and on PostgreSQL.
+//! All in one test binary (each file in tests/ would be a separate link).
+
+mod harness;
+
+mod api;
+mod binary;
+mod ops;
+mod pages;
+mod seed;

@@ -1,0 +1,115 @@
+//! Loading the catalogue: first start, `seed`, and content that does not validate.
+
+use crate::harness::{content_dir, fresh_database, Backend};
+use std::path::Path;
+use urad::StoreArgs;
+
+async fn store(backend: Backend, dir: &Path) -> urad_store::Db {
+    StoreArgs {
+        data_dir: dir.join("data"),
+        database_url: fresh_database(backend).await,
+    }
+    .open()
+    .await
+    .unwrap()
+}
+
+fn copy_content(to: &Path) {
+    let from = content_dir();
+    std::fs::create_dir_all(to.join("services")).unwrap();
+    for f in ["office.toml", "agendas.toml", "life-situations.toml"] {
+        std::fs::copy(from.join(f), to.join(f)).unwrap();
+    }
+    for e in std::fs::read_dir(from.join("services")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, to.join("services").join(p.file_name().unwrap())).unwrap();
+    }
+}
+
+async fn malformed_content_is_refused_and_the_catalogue_kept(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = store(backend, dir.path()).await;
+    let n = urad::seed(&db, &content_dir()).await.unwrap();
+    assert!(n >= 40);
+
+    let bad = dir.path().join("content");
+    copy_content(&bad);
+    let file = bad.join("services/czech-point.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace("channel = \"in_person\"", "channel = \"telepathy\""),
+    )
+    .unwrap();
+    std::fs::write(
+        bad.join("services/broken.toml"),
+        "slug = \"broken\"\nname = { cs = \"X\" }\n",
+    )
+    .unwrap();
+
+    let err = urad::seed(&db, &bad).await.unwrap_err().to_string();
+    assert!(
+        err.contains("czech-point.toml:")
+            && err.contains("field `channel`")
+            && err.contains("telepathy"),
+        "{err}"
+    );
+    assert!(err.contains("broken.toml:2:"), "{err}");
+    // Nothing was half-written: the previous catalogue is intact.
+    assert_eq!(
+        urad_catalog::store::count_services(&db).await.unwrap(),
+        n as i64
+    );
+    let data = urad_catalog::store::load(&db).await.unwrap();
+    assert!(data
+        .services
+        .iter()
+        .any(|s| s.slug == "czech-point" && s.channel == urad_core::Channel::InPerson));
+}
+
+async fn seed_replaces_the_catalogue(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = store(backend, dir.path()).await;
+    urad::seed(&db, &content_dir()).await.unwrap();
+    let changed = dir.path().join("content");
+    copy_content(&changed);
+    std::fs::remove_file(changed.join("services/verejna-sbirka.toml")).unwrap();
+    let n = urad::seed(&db, &changed).await.unwrap();
+    let data = urad_catalog::store::load(&db).await.unwrap();
+    assert_eq!(data.services.len(), n);
+    assert!(!data.services.iter().any(|s| s.slug == "verejna-sbirka"));
+    // What is stored reads back equal to what the files say.
+    let fresh = urad::read_content(&changed).unwrap();
+    let kotlik = |d: &urad_catalog::CatalogData| {
+        d.services
+            .iter()
+            .find(|s| s.slug == "kotlikova-dotace")
+            .cloned()
+    };
+    assert_eq!(kotlik(&data), kotlik(&fresh));
+    assert_eq!(data.office, fresh.office);
+}
+
+mod sqlite {
+    use super::*;
+    #[tokio::test]
+    async fn malformed_content_is_refused_and_the_catalogue_kept() {
+        super::malformed_content_is_refused_and_the_catalogue_kept(Backend::Sqlite).await
+    }
+    #[tokio::test]
+    async fn seed_replaces_the_catalogue() {
+        super::seed_replaces_the_catalogue(Backend::Sqlite).await
+    }
+}
+
+mod postgres {
+    use super::*;
+    #[tokio::test]
+    async fn malformed_content_is_refused_and_the_catalogue_kept() {
+        super::malformed_content_is_refused_and_the_catalogue_kept(Backend::Postgres).await
+    }
+    #[tokio::test]
+    async fn seed_replaces_the_catalogue() {
+        super::seed_replaces_the_catalogue(Backend::Postgres).await
+    }
+}

@@ -1,0 +1,5 @@
+//! Placeholder replaced below.
+use anyhow::Result;
+pub fn pages(_args: &[&str]) -> Result<()> {
+    anyhow::bail!("not yet")
+}

@@ -1,0 +1,133 @@
+//! What the test suite needs on a fresh machine, installed by the project itself: Debian's
+//! Chromium for the browser tests and the npm packages of web/ (from its lock file).
+
+use anyhow::{bail, Context, Result};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+
+pub fn browser_prerequisites() -> Result<()> {
+    if !Path::new(CHROMIUM).exists() {
+        eprintln!("installing Debian's chromium for the browser tests");
+        let sudo = !is_root();
+        let apt = |args: &[&str]| -> Result<()> {
+            let mut cmd = if sudo {
+                Command::new("sudo")
+            } else {
+                Command::new("apt-get")
+            };
+            if sudo {
+                cmd.arg("apt-get");
+            }
+            cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+            crate::run(&mut cmd)
+        };
+        apt(&["update", "-qq"])?;
+        apt(&[
+            "install",
+            "-y",
+            "-qq",
+            "--no-install-recommends",
+            "chromium",
+            "fonts-dejavu-core",
+        ])?;
+    }
+    npm_packages()
+}
+
+/// `npm ci` in web/ when node_modules is missing or older than the lock file.
+pub fn npm_packages() -> Result<()> {
+    let web = crate::root().join("web");
+    let lock = web.join("package-lock.json");
+    let stamp = web.join("node_modules/.package-lock.json");
+    let fresh = match (std::fs::metadata(&lock), std::fs::metadata(&stamp)) {
+        (Ok(l), Ok(s)) => s.modified()? >= l.modified()?,
+        _ => false,
+    };
+    if !fresh {
+        crate::run(
+            Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund"])
+                .current_dir(&web),
+        )
+        .context("npm ci in web/ failed")?;
+    }
+    Ok(())
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// A running `urad serve` on a free port with its own data folder; killed when dropped.
+pub struct Server {
+    child: Child,
+    pub base_url: String,
+}
+
+impl Server {
+    pub fn start(binary: &Path, data_dir: &Path) -> Result<Server> {
+        Server::start_with(binary, data_dir, &[])
+    }
+
+    pub fn start_with(binary: &Path, data_dir: &Path, env: &[(&str, &str)]) -> Result<Server> {
+        let mut child = Command::new(binary)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .arg("--content-dir")
+            .arg(crate::root().join("content"))
+            .envs(env.iter().copied())
+            .env("URAD_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("cannot start {}", binary.display()))?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let base_url = loop {
+            let Some(line) = lines.next() else {
+                let _ = child.kill();
+                bail!("urad exited before it listened");
+            };
+            let line = line?;
+            if let Some(rest) = line.strip_prefix("urad serves the portal at ") {
+                break rest.trim().trim_end_matches('/').to_owned();
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                bail!("urad did not start in time");
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Ok(Server { child, base_url })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
