@@ -602,3 +602,255 @@ fn file_error_field(file: &str, field: &str, message: String) -> ContentError {
         message,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OFFICE: &str = r#"code = "KU"
+data_box = "abc1234"
+email = "posta@example.cz"
+phone = "+420 1"
+web = "https://example.cz"
+name = { cs = "Úřad", en = "Office" }
+address = { cs = "Ulice 1", en = "Street 1" }
+office_hours = [{ days = { cs = "Po", en = "Mon" }, hours = "8–17" }]
+"#;
+    const AGENDAS: &str = r#"[[agenda]]
+key = "grants"
+name = { cs = "Dotace", en = "Grants" }
+department = { cs = "Odbor", en = "Department" }
+"#;
+    const SITUATIONS: &str = r#"[[situation]]
+key = "housing"
+name = { cs = "Bydlení", en = "Housing" }
+summary = { cs = "B", en = "H" }
+"#;
+    const SERVICE: &str = r#"slug = "good"
+agenda = "grants"
+applicant_types = ["citizen"]
+life_situations = ["housing"]
+channel = "online"
+popularity = 5
+processing_days = 30
+legal_basis = ["Zákon č. 1/2000 Sb."]
+name = { cs = "Dobrá", en = "Good" }
+summary = { cs = "Shrnutí", en = "Summary" }
+description = { cs = "Popis", en = "Description" }
+contact = { email = "a@b.cz", phone = "+420 2" }
+"#;
+
+    fn source(services: &[(&str, String)]) -> ContentSource {
+        let file = |name: &str, text: &str| ContentFile {
+            name: name.to_owned(),
+            text: text.to_owned(),
+        };
+        ContentSource {
+            office: file("office.toml", OFFICE),
+            agendas: file("agendas.toml", AGENDAS),
+            situations: file("life-situations.toml", SITUATIONS),
+            services: services
+                .iter()
+                .map(|(name, text)| file(&format!("services/{name}.toml"), text))
+                .collect(),
+        }
+    }
+
+    fn errors(name: &str, text: String) -> Vec<ContentError> {
+        source(&[(name, text)]).validate().unwrap_err().0
+    }
+
+    fn one_error(name: &str, text: String) -> ContentError {
+        let mut e = errors(name, text);
+        assert_eq!(e.len(), 1, "{e:?}");
+        e.remove(0)
+    }
+
+    #[test]
+    fn a_valid_service_loads() {
+        let data = source(&[("good", SERVICE.into())]).validate().unwrap();
+        let s = &data.services[0];
+        assert_eq!(s.slug, "good");
+        assert_eq!(s.channel, Channel::Online);
+        assert_eq!(s.applicant_types, vec![ApplicantType::Citizen]);
+        assert_eq!(s.fee, None);
+        assert_eq!(data.sources, vec!["services/good.toml".to_owned()]);
+    }
+
+    #[test]
+    fn unknown_fields_name_the_field_and_line() {
+        let e = one_error(
+            "good",
+            SERVICE.replace("popularity = 5", "popularity = 5\npopularty = 6"),
+        );
+        assert_eq!(
+            (e.file.as_str(), e.line, e.field.as_str()),
+            ("services/good.toml", 7, "popularty")
+        );
+        assert!(e.message.contains("unknown field"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_translation_names_the_table_and_language() {
+        let e = one_error(
+            "good",
+            SERVICE
+                .replace(
+                    r#"name = { cs = "Dobrá", en = "Good" }"#,
+                    "[name]\ncs = \"Dobrá\"",
+                )
+                .replace("summary = {", "[other]\nsummary = {"),
+        );
+        // Reported where the table starts, with the missing key.
+        assert!(e.message.contains("missing field `en`"), "{e}");
+        assert!(e.field.ends_with("en"), "{e}");
+        let e = one_error("good", SERVICE.replace(r#"en = "Summary""#, r#"en = " ""#));
+        assert_eq!((e.line, e.field.as_str()), (10, "summary.en"));
+    }
+
+    #[test]
+    fn unknown_keys_and_values_point_at_their_position() {
+        let e = one_error(
+            "good",
+            SERVICE.replace(r#"agenda = "grants""#, r#"agenda = "astrology""#),
+        );
+        assert_eq!((e.line, e.column, e.field.as_str()), (2, 10, "agenda"));
+        assert!(
+            e.message.contains("astrology") && e.message.contains("grants"),
+            "{e}"
+        );
+        let e = one_error(
+            "good",
+            SERVICE.replace(r#"["citizen"]"#, r#"["citizen", "alien"]"#),
+        );
+        assert_eq!((e.line, e.field.as_str()), (3, "applicant_types"));
+        let e = one_error("good", SERVICE.replace(r#"["housing"]"#, r#"["space"]"#));
+        assert_eq!((e.line, e.field.as_str()), (4, "life_situations"));
+        let e = one_error("good", SERVICE.replace(r#""online""#, r#""fax""#));
+        assert_eq!((e.line, e.field.as_str()), (5, "channel"));
+        let e = one_error(
+            "good",
+            SERVICE.replace("popularity = 5", "popularity = 500"),
+        );
+        assert_eq!(e.field, "popularity");
+        let e = one_error(
+            "good",
+            SERVICE.replace("processing_days = 30", "processing_days = 30\nfee_czk = -5"),
+        );
+        assert_eq!(e.field, "fee_czk");
+    }
+
+    #[test]
+    fn channel_and_in_person_section_must_agree() {
+        let in_person = "\nin_person = { place = { cs = \"Tady\", en = \"Here\" } }\n";
+        let e = one_error("good", format!("{SERVICE}{in_person}"));
+        assert_eq!(e.field, "in_person");
+        let e = one_error("good", SERVICE.replace(r#""online""#, r#""in_person""#));
+        assert!(e.message.contains("[in_person]"), "{e}");
+        let e = one_error(
+            "good",
+            format!(
+                "{}{in_person}",
+                SERVICE.replace(r#""online""#, r#""in_person""#)
+            ),
+        );
+        assert_eq!(e.field, "in_person.reason");
+        // `both` needs a place but no reason.
+        source(&[(
+            "good",
+            format!("{}{in_person}", SERVICE.replace(r#""online""#, r#""both""#)),
+        )])
+        .validate()
+        .unwrap();
+    }
+
+    #[test]
+    fn slugs_must_be_valid_unique_and_match_the_file() {
+        let e = one_error("other", SERVICE.into());
+        assert!(
+            e.message.contains("must equal the file name `other`"),
+            "{e}"
+        );
+        let bad = errors(
+            "Bad Slug",
+            SERVICE.replace(r#"slug = "good""#, r#"slug = "Bad Slug""#),
+        );
+        assert!(
+            bad.iter().any(|e| e.message.contains("is not a slug")),
+            "{bad:?}"
+        );
+        let dup = source(&[("good", SERVICE.into()), ("good", SERVICE.into())])
+            .validate()
+            .unwrap_err()
+            .0;
+        assert!(
+            dup.iter().any(|e| e.message.contains("already used")),
+            "{dup:?}"
+        );
+    }
+
+    #[test]
+    fn long_summaries_and_syntax_errors_are_reported() {
+        let long = "x".repeat(SUMMARY_MAX_CHARS + 1);
+        let e = one_error(
+            "good",
+            SERVICE.replace(r#"cs = "Shrnutí""#, &format!(r#"cs = "{long}""#)),
+        );
+        assert_eq!(e.field, "summary.cs");
+        let e = one_error("good", SERVICE.replace("popularity = 5", "popularity = "));
+        assert_eq!(e.line, 6, "{e}");
+    }
+
+    #[test]
+    fn all_problems_are_reported_at_once() {
+        let all = source(&[
+            ("good", SERVICE.replace(r#""online""#, r#""fax""#)),
+            (
+                "second",
+                SERVICE
+                    .replace(r#"slug = "good""#, r#"slug = "second""#)
+                    .replace("grants", "nope"),
+            ),
+        ])
+        .validate()
+        .unwrap_err();
+        assert_eq!(all.0.len(), 2, "{all}");
+        let text = all.to_string();
+        assert!(
+            text.contains("services/good.toml:5:") && text.contains("services/second.toml:2:"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_shipped_content_is_valid() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content");
+        let data = ContentSource::read_dir(&dir).unwrap().validate().unwrap();
+        assert!(data.services.len() >= 40);
+        for slug in [
+            "kotlikova-dotace",
+            "verejna-sbirka",
+            "zapisovy-listek",
+            "predani-zdravotnicke-dokumentace",
+            "osvedceni-stk",
+            "czech-point",
+            "overeni-podpisu",
+            "statni-obcanstvi",
+            "dotace-krizove-rizeni",
+            "dotace-doprava",
+            "dotace-kultura",
+            "dotace-regionalni-rozvoj",
+            "dotace-zdravotnictvi",
+            "dotace-zivotni-prostredi",
+        ] {
+            assert!(
+                data.services.iter().any(|s| s.slug == slug),
+                "{slug} missing"
+            );
+        }
+        for slug in ["czech-point", "overeni-podpisu", "statni-obcanstvi"] {
+            let s = data.services.iter().find(|s| s.slug == slug).unwrap();
+            assert_eq!(s.channel, Channel::InPerson, "{slug}");
+        }
+    }
+}

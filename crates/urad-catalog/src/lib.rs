@@ -225,3 +225,153 @@ fn sort_key(name: &str) -> String {
     }
     key
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+    use std::sync::LazyLock;
+
+    static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content");
+        Catalog::new(ContentSource::read_dir(&dir).unwrap().validate().unwrap()).unwrap()
+    });
+
+    fn first(q: &str) -> String {
+        let f = Filters {
+            q: Some(q.into()),
+            ..Filters::default()
+        };
+        CATALOG
+            .find(&f, Lang::Cs)
+            .first()
+            .map(|h| h.service.slug.clone())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn search_finds_services_by_their_names_in_any_spelling() {
+        assert_eq!(first("Kotlíková dotace"), "kotlikova-dotace");
+        assert_eq!(first("kotlikova dotace"), "kotlikova-dotace");
+        assert_eq!(first("KOTLIKOVA"), "kotlikova-dotace");
+        assert_eq!(first("kotlikva dotace"), "kotlikova-dotace"); // a typo
+        assert_eq!(first("kotlikove dotaci"), "kotlikova-dotace"); // inflected
+        assert_eq!(first("boiler grant"), "kotlikova-dotace"); // English
+        assert_eq!(first("verejna sbirka"), "verejna-sbirka");
+        assert_eq!(first("zapisovy listek"), "zapisovy-listek");
+        assert_eq!(first("overeni podpisu"), "overeni-podpisu");
+        assert_eq!(first("statni obcanstvi"), "statni-obcanstvi");
+        assert_eq!(first("obcanstvy"), "statni-obcanstvi");
+        assert_eq!(first("stanice technicke kontroly"), "osvedceni-stk");
+        assert_eq!(first("qqqqqqqq"), "");
+    }
+
+    #[test]
+    fn short_words_do_not_exclude_results() {
+        // "o" and "na" are in no service name; they must not empty the result.
+        assert_eq!(first("žádost o kotlíkovou dotaci"), "kotlikova-dotace");
+    }
+
+    #[test]
+    fn matches_are_marked_in_the_original_spelling() {
+        let f = Filters {
+            q: Some("kotlikova".into()),
+            ..Filters::default()
+        };
+        let hits = CATALOG.find(&f, Lang::Cs);
+        let marked: Vec<&str> = hits[0]
+            .name
+            .iter()
+            .filter(|f| f.mark)
+            .map(|f| f.text.as_str())
+            .collect();
+        assert_eq!(marked, vec!["Kotlíková"]);
+        let text: String = hits[0].name.iter().map(|f| f.text.as_str()).collect();
+        assert_eq!(text, "Kotlíková dotace");
+    }
+
+    #[test]
+    fn filters_narrow_and_combine() {
+        let all = CATALOG.find(&Filters::default(), Lang::Cs).len();
+        assert_eq!(all, CATALOG.services().len());
+        let f = Filters {
+            applicant: Some(ApplicantType::Municipality),
+            channel: Some(ChannelFilter::Online),
+            ..Filters::default()
+        };
+        let hits = CATALOG.find(&f, Lang::Cs);
+        assert!(!hits.is_empty() && hits.len() < all);
+        for h in &hits {
+            assert!(h
+                .service
+                .applicant_types
+                .contains(&ApplicantType::Municipality));
+            assert!(h.service.channel.is_online());
+        }
+        let f = Filters {
+            situation: Some("grants-and-funding".into()),
+            q: Some("dotace".into()),
+            ..Filters::default()
+        };
+        for h in CATALOG.find(&f, Lang::Cs) {
+            assert!(h
+                .service
+                .life_situations
+                .iter()
+                .any(|s| s == "grants-and-funding"));
+        }
+    }
+
+    #[test]
+    fn catalogue_is_sorted_alphabetically_with_czech_letters_in_place() {
+        let names: Vec<String> = CATALOG
+            .find(&Filters::default(), Lang::Cs)
+            .iter()
+            .map(|h| sort_key(&h.service.name.cs))
+            .collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted);
+        assert!(sort_key("Čistota") < sort_key("Dotace"));
+    }
+
+    #[test]
+    fn filter_parameters_are_validated() {
+        let ok = CATALOG
+            .parse_filters([
+                ("applicant", "company"),
+                ("channel", "in_person"),
+                ("agenda", "health"),
+                ("q", "  x  "),
+                ("utm_source", "news"),
+            ])
+            .unwrap();
+        assert_eq!(ok.applicant, Some(ApplicantType::Company));
+        assert_eq!(ok.q.as_deref(), Some("x"));
+        assert_eq!(
+            CATALOG.parse_filters([("applicant", "")]).unwrap(),
+            Filters::default()
+        );
+        assert_eq!(
+            CATALOG.parse_filters([("applicant", "alien")]),
+            Err(FilterError::Applicant("alien".into()))
+        );
+        assert_eq!(
+            CATALOG.parse_filters([("situation", "x")]),
+            Err(FilterError::Situation("x".into()))
+        );
+        assert_eq!(
+            CATALOG.parse_filters([("agenda", "x")]),
+            Err(FilterError::Agenda("x".into()))
+        );
+        assert_eq!(
+            CATALOG.parse_filters([("channel", "both")]),
+            Err(FilterError::Channel("both".into()))
+        );
+        let long = "a".repeat(MAX_QUERY_CHARS + 1);
+        assert!(matches!(
+            CATALOG.parse_filters([("q", long.as_str())]),
+            Err(FilterError::QueryTooLong { .. })
+        ));
+    }
+}

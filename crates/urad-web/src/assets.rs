@@ -8,6 +8,12 @@ use axum::response::{IntoResponse, Response};
 #[folder = "assets/"]
 struct Assets;
 
+/// A short fingerprint of an asset's content. Pages link `/assets/x.css?v=FINGERPRINT`, so a
+/// new release is fetched at once even though browsers cache assets for a day.
+pub(crate) fn fingerprint(path: &str) -> String {
+    Assets::get(path).map_or_else(String::new, |f| hex(&f.metadata.sha256_hash()[..6]))
+}
+
 pub(crate) async fn serve(Path(path): Path<String>, headers: HeaderMap) -> Response {
     let Some(file) = Assets::get(&path) else {
         return StatusCode::NOT_FOUND.into_response();

@@ -114,6 +114,18 @@ impl Layout {
         self.lang.other()
     }
 
+    /// `/assets/{path}` with its fingerprint, for cache busting.
+    pub fn asset(&self, path: &str) -> String {
+        static CACHE: std::sync::LazyLock<
+            std::sync::Mutex<std::collections::HashMap<String, String>>,
+        > = std::sync::LazyLock::new(Default::default);
+        let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry(path.to_owned())
+            .or_insert_with(|| format!("/assets/{path}?v={}", crate::assets::fingerprint(path)))
+            .clone()
+    }
+
     /// A content text in the page's language.
     pub fn l<'t>(&self, text: &'t urad_core::Text) -> &'t str {
         text.get(self.lang)
