@@ -152,7 +152,17 @@ async fn bad_filters_get_a_clear_localized_400(app: TestApp) {
 async fn detail_pages_show_channels_and_facts(app: TestApp) {
     let html = app.text("/sluzby/kotlikova-dotace", 200).await;
     assert!(html.contains("<h1>Kotlíková dotace</h1>"));
-    assert!(html.contains(r#"id="start-service" class="button button--primary button--large" href="/sluzby/kotlikova-dotace/podani""#));
+    let start = html
+        .split(r#"id="start-service""#)
+        .nth(1)
+        .expect("a start button")
+        .split('>')
+        .next()
+        .unwrap();
+    assert!(
+        start.contains(r#"href="/sluzby/kotlikova-dotace/podani""#),
+        "{start}"
+    );
     assert!(!html.contains(r#"id="in-person""#));
     assert!(html.contains(r#"id="service-facts""#));
     assert!(html.contains("Zákon č. 201/2012 Sb."));
@@ -234,7 +244,11 @@ async fn pagination_links_walk_all_results(app: TestApp) {
     loop {
         let html = app.text(&path, 200).await;
         seen += html.matches(r#"<li class="result">"#).count();
-        match html.split(r#"<a rel="next" href=""#).nth(1) {
+        let next = html
+            .split(r#"rel="next""#)
+            .nth(1)
+            .map(|a| a.split('>').next().unwrap());
+        match next.and_then(|a| a.split(r#"href=""#).nth(1)) {
             Some(rest) => {
                 path = rest
                     .split('"')
