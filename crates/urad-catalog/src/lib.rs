@@ -24,6 +24,8 @@ pub struct Catalog {
     by_slug: HashMap<String, usize>,
     /// Service indexes sorted by popularity, most used first.
     popular: Vec<usize>,
+    /// Service indexes sorted by name, per language (`Lang::Cs`, `Lang::En`).
+    alphabetical: [Vec<usize>; 2],
     index: SearchIndex,
 }
 
@@ -54,6 +56,24 @@ pub enum FilterError {
 
 pub const MAX_QUERY_CHARS: usize = 200;
 
+/// The services that match a query, best first; mark matches with [`Found::hit`].
+pub struct Found<'a> {
+    pub services: Vec<&'a Service>,
+    terms: Vec<String>,
+    index: &'a SearchIndex,
+}
+
+impl<'a> Found<'a> {
+    /// The service with the words that matched the search marked in its name and summary.
+    pub fn hit(&self, service: &'a Service, lang: Lang) -> Hit<'a> {
+        Hit {
+            service,
+            name: self.index.highlight(service.name.get(lang), &self.terms),
+            summary: self.index.highlight(service.summary.get(lang), &self.terms),
+        }
+    }
+}
+
 /// One service in a result list, with the parts that matched the search marked.
 pub struct Hit<'a> {
     pub service: &'a Service,
@@ -72,6 +92,11 @@ impl Catalog {
             .collect();
         let mut popular: Vec<usize> = (0..data.services.len()).collect();
         popular.sort_by_key(|&i| std::cmp::Reverse(data.services[i].popularity));
+        let alphabetical = Lang::ALL.map(|lang| {
+            let mut order: Vec<usize> = (0..data.services.len()).collect();
+            order.sort_by_cached_key(|&i| sort_key(data.services[i].name.get(lang)));
+            order
+        });
         Ok(Catalog {
             office: data.office,
             agendas: data.agendas,
@@ -79,6 +104,7 @@ impl Catalog {
             services: data.services,
             by_slug,
             popular,
+            alphabetical,
             index,
         })
     }
@@ -157,7 +183,7 @@ impl Catalog {
 
     /// Services matching the filters: by relevance when there is a search text, otherwise
     /// alphabetically by name in the given language.
-    pub fn find(&self, filters: &Filters, lang: Lang) -> Vec<Hit<'_>> {
+    pub fn find(&self, filters: &Filters, lang: Lang) -> Found<'_> {
         let keep = |s: &Service| {
             filters
                 .applicant
@@ -174,7 +200,7 @@ impl Catalog {
             .as_deref()
             .map(|q| self.index.terms(q))
             .unwrap_or_default();
-        let services: Vec<&Service> = if filters.q.is_some() {
+        let services = if filters.q.is_some() {
             match self.index.search(&terms, self.services.len().max(1)) {
                 Ok(hits) => hits
                     .iter()
@@ -187,18 +213,21 @@ impl Catalog {
                 }
             }
         } else {
-            let mut all: Vec<&Service> = self.services.iter().filter(|s| keep(s)).collect();
-            all.sort_by_cached_key(|s| sort_key(s.name.get(lang)));
-            all
+            let order = &self.alphabetical[match lang {
+                Lang::Cs => 0,
+                Lang::En => 1,
+            }];
+            order
+                .iter()
+                .map(|&i| &self.services[i])
+                .filter(|s| keep(s))
+                .collect()
         };
-        services
-            .into_iter()
-            .map(|service| Hit {
-                service,
-                name: self.index.highlight(service.name.get(lang), &terms),
-                summary: self.index.highlight(service.summary.get(lang), &terms),
-            })
-            .collect()
+        Found {
+            services,
+            terms,
+            index: &self.index,
+        }
     }
 }
 
@@ -244,8 +273,9 @@ mod tests {
         };
         CATALOG
             .find(&f, Lang::Cs)
+            .services
             .first()
-            .map(|h| h.service.slug.clone())
+            .map(|s| s.slug.clone())
             .unwrap_or_default()
     }
 
@@ -278,47 +308,41 @@ mod tests {
             q: Some("kotlikova".into()),
             ..Filters::default()
         };
-        let hits = CATALOG.find(&f, Lang::Cs);
-        let marked: Vec<&str> = hits[0]
+        let found = CATALOG.find(&f, Lang::Cs);
+        let hit = found.hit(found.services[0], Lang::Cs);
+        let marked: Vec<&str> = hit
             .name
             .iter()
             .filter(|f| f.mark)
             .map(|f| f.text.as_str())
             .collect();
         assert_eq!(marked, vec!["Kotlíková"]);
-        let text: String = hits[0].name.iter().map(|f| f.text.as_str()).collect();
+        let text: String = hit.name.iter().map(|f| f.text.as_str()).collect();
         assert_eq!(text, "Kotlíková dotace");
     }
 
     #[test]
     fn filters_narrow_and_combine() {
-        let all = CATALOG.find(&Filters::default(), Lang::Cs).len();
+        let all = CATALOG.find(&Filters::default(), Lang::Cs).services.len();
         assert_eq!(all, CATALOG.services().len());
         let f = Filters {
             applicant: Some(ApplicantType::Municipality),
             channel: Some(ChannelFilter::Online),
             ..Filters::default()
         };
-        let hits = CATALOG.find(&f, Lang::Cs);
+        let hits = CATALOG.find(&f, Lang::Cs).services;
         assert!(!hits.is_empty() && hits.len() < all);
         for h in &hits {
-            assert!(h
-                .service
-                .applicant_types
-                .contains(&ApplicantType::Municipality));
-            assert!(h.service.channel.is_online());
+            assert!(h.applicant_types.contains(&ApplicantType::Municipality));
+            assert!(h.channel.is_online());
         }
         let f = Filters {
             situation: Some("grants-and-funding".into()),
             q: Some("dotace".into()),
             ..Filters::default()
         };
-        for h in CATALOG.find(&f, Lang::Cs) {
-            assert!(h
-                .service
-                .life_situations
-                .iter()
-                .any(|s| s == "grants-and-funding"));
+        for h in CATALOG.find(&f, Lang::Cs).services {
+            assert!(h.life_situations.iter().any(|s| s == "grants-and-funding"));
         }
     }
 
@@ -326,8 +350,9 @@ mod tests {
     fn catalogue_is_sorted_alphabetically_with_czech_letters_in_place() {
         let names: Vec<String> = CATALOG
             .find(&Filters::default(), Lang::Cs)
+            .services
             .iter()
-            .map(|h| sort_key(&h.service.name.cs))
+            .map(|s| sort_key(&s.name.cs))
             .collect();
         let mut sorted = names.clone();
         sorted.sort();

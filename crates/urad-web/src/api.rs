@@ -209,13 +209,14 @@ async fn list_services(State(state): State<AppState>, RawQuery(raw): RawQuery) -
             _ => return bad_request(QueryError::PerPage(v.to_owned())),
         },
     };
-    let hits = state.catalog.find(&query.filters, Lang::Cs);
-    let total = hits.len();
-    let items = hits
+    let found = state.catalog.find(&query.filters, Lang::Cs);
+    let total = found.services.len();
+    let items = found
+        .services
         .into_iter()
         .skip((query.page - 1).saturating_mul(per_page))
         .take(per_page)
-        .map(|h| summary(h.service))
+        .map(summary)
         .collect();
     Json(ServiceList {
         items,

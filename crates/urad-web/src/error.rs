@@ -23,9 +23,9 @@ pub(crate) struct ErrorPage {
 pub(crate) fn error_page(lang: Lang, status: StatusCode, headers: &HeaderMap) -> Response {
     let tr = Tr::new(lang);
     let (heading, message) = match status {
-        StatusCode::NOT_FOUND => (tr.t("error-404-title"), tr.t("error-404-text")),
-        StatusCode::BAD_REQUEST => (tr.t("error-400-title"), tr.t("error-400-text")),
-        _ => (tr.t("error-500-title"), tr.t("error-500-text")),
+        StatusCode::NOT_FOUND => (tr.ts("error-404-title"), tr.ts("error-404-text")),
+        StatusCode::BAD_REQUEST => (tr.ts("error-400-title"), tr.ts("error-400-text")),
+        _ => (tr.ts("error-500-title"), tr.ts("error-500-text")),
     };
     let request_id = headers
         .get(crate::REQUEST_ID)

@@ -30,6 +30,31 @@ fn id(lang: Lang) -> &'static LanguageIdentifier {
     }]
 }
 
+/// The messages without arguments, resolved once per language: pages use dozens of them per
+/// request, and formatting each through Fluent every time cost more than rendering the page.
+static PLAIN: LazyLock<[HashMap<&'static str, &'static str>; 2]> = LazyLock::new(|| {
+    let resolve = |lang: Lang, file: &'static str| {
+        message_ids(file)
+            .filter_map(|key| {
+                let text = LOCALES.try_lookup(id(lang), key)?;
+                Some((key, &*Box::leak(text.into_boxed_str())))
+            })
+            .collect()
+    };
+    [
+        resolve(Lang::Cs, include_str!("../locales/cs/main.ftl")),
+        resolve(Lang::En, include_str!("../locales/en/main.ftl")),
+    ]
+});
+
+/// Message ids defined in a Fluent file (lines `id = …` at the start of a line).
+fn message_ids(file: &'static str) -> impl Iterator<Item = &'static str> {
+    file.lines()
+        .filter(|l| !l.starts_with([' ', '#', '-', '\t', '*', '[', '}']) && l.contains(" ="))
+        .filter_map(|l| l.split(" =").next())
+        .map(str::trim)
+}
+
 /// Translator for one request's language; templates call `tr.t("message-id")`.
 #[derive(Clone, Copy, Debug)]
 pub struct Tr {
@@ -42,11 +67,20 @@ impl Tr {
     }
 
     /// The message `key`; a missing message shows its id (and a test catches it).
-    pub fn t(&self, key: &str) -> String {
-        LOCALES.try_lookup(id(self.lang), key).unwrap_or_else(|| {
+    pub fn t<'k>(&self, key: &'k str) -> &'k str {
+        let index = match self.lang {
+            Lang::Cs => 0,
+            Lang::En => 1,
+        };
+        PLAIN[index].get(key).copied().unwrap_or_else(|| {
             tracing::warn!(key, lang = %self.lang, "missing translation");
-            key.to_owned()
+            key
         })
+    }
+
+    /// The message `key` as an owned string.
+    pub fn ts(&self, key: &str) -> String {
+        self.t(key).to_owned()
     }
 
     /// The message `key` with two arguments.
@@ -120,11 +154,8 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
 
-    fn ids(file: &str) -> BTreeSet<String> {
-        file.lines()
-            .filter(|l| !l.starts_with([' ', '#', '-', '\t']) && l.contains(" ="))
-            .map(|l| l.split(" =").next().unwrap().trim().to_owned())
-            .collect()
+    fn ids(file: &'static str) -> BTreeSet<&'static str> {
+        message_ids(file).collect()
     }
 
     #[test]
@@ -138,6 +169,13 @@ mod tests {
             only_cs.is_empty() && only_en.is_empty(),
             "only in cs: {only_cs:?}; only in en: {only_en:?}"
         );
+    }
+
+    #[test]
+    fn plain_messages_are_resolved_once_and_found() {
+        assert_eq!(Tr::new(Lang::Cs).t("skip-link"), "Přejít na obsah");
+        assert_eq!(Tr::new(Lang::En).t("skip-link"), "Skip to main content");
+        assert_eq!(Tr::new(Lang::En).t("no-such-message"), "no-such-message");
     }
 
     #[test]

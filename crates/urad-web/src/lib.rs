@@ -3,6 +3,7 @@
 
 mod api;
 mod assets;
+mod cache;
 mod error;
 pub mod i18n;
 mod ops;
@@ -34,6 +35,8 @@ pub struct AppState(Arc<Inner>);
 pub struct Inner {
     pub catalog: Arc<Catalog>,
     pub db: Db,
+    /// Rendered answers of the catalogue routes; valid as long as `catalog` is.
+    pages: cache::PageCache,
 }
 
 impl AppState {
@@ -41,6 +44,7 @@ impl AppState {
         AppState(Arc::new(Inner {
             catalog: Arc::new(catalog),
             db,
+            pages: cache::PageCache::new(),
         }))
     }
 }
@@ -79,9 +83,15 @@ pub fn router(state: AppState) -> Router {
             "camera=(), microphone=(), geolocation=(), interest-cohort=()",
         ),
     ];
+    let catalogue =
+        pages::routes()
+            .merge(api::routes())
+            .route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                cache::serve_cached,
+            ));
     let mut app = Router::new()
-        .merge(pages::routes())
-        .merge(api::routes())
+        .merge(catalogue)
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

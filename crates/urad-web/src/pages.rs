@@ -177,7 +177,7 @@ async fn home(State(state): State<AppState>, lang: Lang) -> Response {
             .map(|a| Link {
                 href: format!("{catalog_path}?applicant={}", a.code()),
                 label: a.label(lang).to_owned(),
-                note: tr.t(&format!("applicant-{}-note", a.code().replace('_', "-"))),
+                note: tr.ts(&format!("applicant-{}-note", a.code().replace('_', "-"))),
             })
             .collect(),
         popular: c
@@ -189,7 +189,7 @@ async fn home(State(state): State<AppState>, lang: Lang) -> Response {
             })
             .collect(),
         service_count: c.services().len(),
-        layout: Layout::new(lang, tr.t("home-title"), Page::Home, Some(c.clone())),
+        layout: Layout::new(lang, tr.ts("home-title"), Page::Home, Some(c.clone())),
     };
     render(StatusCode::OK, &page)
 }
@@ -254,7 +254,7 @@ impl QueryError {
     /// A message a person can act on, in their language.
     pub fn message(&self, tr: &Tr) -> String {
         match self {
-            QueryError::Malformed => tr.t("query-malformed"),
+            QueryError::Malformed => tr.ts("query-malformed"),
             QueryError::Filter(FilterError::Applicant(v)) => {
                 tr.t1("filter-bad-applicant", "value", v.as_str())
             }
@@ -349,16 +349,15 @@ async fn catalog(
     let tr = Tr::new(lang);
     let c = &state.catalog;
     let (pairs, parsed) = parse_query(c, raw.as_deref());
-    let (status, error, hits, page) = match &parsed {
-        Ok(query) => (
-            StatusCode::OK,
-            None,
-            c.find(&query.filters, lang),
-            query.page,
-        ),
-        Err(e) => (StatusCode::BAD_REQUEST, Some(e.message(&tr)), Vec::new(), 1),
+    let found = parsed
+        .as_ref()
+        .ok()
+        .map(|query| c.find(&query.filters, lang));
+    let (status, error, page) = match &parsed {
+        Ok(query) => (StatusCode::OK, None, query.page),
+        Err(e) => (StatusCode::BAD_REQUEST, Some(e.message(&tr)), 1),
     };
-    let total = hits.len();
+    let total = found.as_ref().map_or(0, |f| f.services.len());
     let pages = total.div_ceil(PER_PAGE).max(1);
     if page > pages {
         return error_page(lang, StatusCode::NOT_FOUND, &headers);
@@ -379,10 +378,15 @@ async fn catalog(
             format!("{base}?{qs}")
         }
     };
-    let results = hits
-        .into_iter()
-        .skip((page - 1) * PER_PAGE)
-        .take(PER_PAGE)
+    let results = found
+        .iter()
+        .flat_map(|f| {
+            f.services
+                .iter()
+                .skip((page - 1) * PER_PAGE)
+                .take(PER_PAGE)
+                .map(move |s| f.hit(s, lang))
+        })
         .map(|h| ResultItem {
             href: Page::Service(h.service.slug.clone()).path(lang),
             name: h.name,
@@ -403,34 +407,34 @@ async fn catalog(
         .as_ref()
         .is_ok_and(|p| p.filters != Filters::default());
     let title = if q.is_empty() {
-        tr.t("catalog-title")
+        tr.ts("catalog-title")
     } else {
         tr.t1("search-title", "query", q.as_str())
     };
     let page_view = CatalogPage {
         applicants: choices(
-            tr.t("filter-any-applicant"),
+            tr.ts("filter-any-applicant"),
             sel("applicant"),
             ApplicantType::ALL
                 .iter()
                 .map(|a| (a.code(), a.label(lang).to_owned())),
         ),
         situations: choices(
-            tr.t("filter-any-situation"),
+            tr.ts("filter-any-situation"),
             sel("situation"),
             c.situations
                 .iter()
                 .map(|s| (s.key.as_str(), s.name.get(lang).to_owned())),
         ),
         agendas: choices(
-            tr.t("filter-any-agenda"),
+            tr.ts("filter-any-agenda"),
             sel("agenda"),
             c.agendas
                 .iter()
                 .map(|a| (a.key.as_str(), a.name.get(lang).to_owned())),
         ),
         channels: choices(
-            tr.t("filter-any-channel"),
+            tr.ts("filter-any-channel"),
             sel("channel"),
             ChannelFilter::ALL
                 .iter()
@@ -475,7 +479,7 @@ struct ServicePage<'a> {
 
 fn processing_time(tr: &Tr, days: u32) -> String {
     if days == 0 {
-        tr.t("processing-on-the-spot")
+        tr.ts("processing-on-the-spot")
     } else {
         tr.t1("processing-days", "days", days)
     }
@@ -496,7 +500,7 @@ async fn service(
     let agenda = c.agenda(&s.agenda);
     let mut facts = vec![
         Fact {
-            term: tr.t("fact-applicants"),
+            term: tr.ts("fact-applicants"),
             value: s
                 .applicant_types
                 .iter()
@@ -505,32 +509,32 @@ async fn service(
                 .join(", "),
         },
         Fact {
-            term: tr.t("fact-channel"),
+            term: tr.ts("fact-channel"),
             value: s.channel.label(lang).to_owned(),
         },
         Fact {
-            term: tr.t("fact-fee"),
+            term: tr.ts("fact-fee"),
             value: match (s.fee, &s.fee_note) {
                 (Some(fee), Some(note)) if fee.0 > 0 => {
                     format!("{} ({})", fee.display(lang), note.get(lang))
                 }
                 (Some(fee), None) if fee.0 > 0 => fee.display(lang),
-                (_, Some(note)) => format!("{} ({})", tr.t("fee-none"), note.get(lang)),
-                _ => tr.t("fee-none"),
+                (_, Some(note)) => format!("{} ({})", tr.ts("fee-none"), note.get(lang)),
+                _ => tr.ts("fee-none"),
             },
         },
         Fact {
-            term: tr.t("fact-processing-time"),
+            term: tr.ts("fact-processing-time"),
             value: processing_time(&tr, s.processing_days),
         },
     ];
     if let Some(a) = agenda {
         facts.push(Fact {
-            term: tr.t("fact-agenda"),
+            term: tr.ts("fact-agenda"),
             value: a.name.get(lang).to_owned(),
         });
         facts.push(Fact {
-            term: tr.t("fact-department"),
+            term: tr.ts("fact-department"),
             value: a.department.get(lang).to_owned(),
         });
     }

@@ -10,7 +10,34 @@ on_both_backends!(
     responses_are_compressed,
     assets_are_built_in_and_cacheable,
     graceful_shutdown_finishes,
+    kept_pages_are_served_again_but_errors_never_are,
 );
+
+async fn kept_pages_are_served_again_but_errors_never_are(app: TestApp) {
+    for path in [
+        "/sluzby?q=dotace",
+        "/api/v1/services?q=dotace",
+        "/en/services/czech-point",
+    ] {
+        let first = app.get(path).await;
+        let content_type = first.headers()["content-type"].clone();
+        let first = first.text().await.unwrap();
+        let again = app.get(path).await;
+        assert_eq!(again.headers()["content-type"], content_type, "{path}");
+        assert_eq!(again.text().await.unwrap(), first, "{path}");
+    }
+    assert_ne!(
+        app.text("/sluzby?q=dotace", 200).await,
+        app.text("/sluzby?q=kotel", 200).await
+    );
+    // Error pages carry their own request id every time.
+    for _ in 0..2 {
+        let r = app.get("/sluzby/no-such-service").await;
+        assert_eq!(r.status(), 404);
+        let id = r.headers()["x-request-id"].to_str().unwrap().to_owned();
+        assert!(r.text().await.unwrap().contains(&id));
+    }
+}
 
 async fn probes_and_metrics(app: TestApp) {
     assert_eq!(app.text("/healthz", 200).await, "ok");
