@@ -28,7 +28,9 @@ pub struct SearchIndex {
     reader: IndexReader,
     analyzer: TextAnalyzer,
     slug: Field,
-    fields: [(Field, f32); 3],
+    /// Fields with their boost, and whether a word may match them by prefix and with typos.
+    /// Keywords match exactly only: each fuzzy field costs an automaton per query word.
+    fields: [(Field, f32, bool); 3],
 }
 
 impl SearchIndex {
@@ -67,7 +69,7 @@ impl SearchIndex {
             reader,
             analyzer,
             slug,
-            fields: [(name, 4.0), (keywords, 2.0), (body, 1.0)],
+            fields: [(name, 4.0, true), (keywords, 2.0, false), (body, 1.0, true)],
         })
     }
 
@@ -95,7 +97,7 @@ impl SearchIndex {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for word in terms {
             let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-            for (field, boost) in self.fields {
+            for (field, boost, fuzzy) in self.fields {
                 let term = Term::from_field_text(field, word);
                 alternatives.push((
                     Occur::Should,
@@ -104,7 +106,7 @@ impl SearchIndex {
                         boost * 2.0,
                     )),
                 ));
-                if significant(word) {
+                if fuzzy && significant(word) {
                     alternatives.push((
                         Occur::Should,
                         Box::new(BoostQuery::new(
@@ -191,7 +193,7 @@ fn significant(word: &str) -> bool {
 fn edit_distance(word: &str) -> u8 {
     match word.chars().count() {
         0..=3 => 0,
-        4..=6 => 1,
+        4..=8 => 1,
         _ => 2,
     }
 }
