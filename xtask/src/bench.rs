@@ -84,8 +84,8 @@ pub fn pages(args: &[&str]) -> Result<()> {
 
     println!("\nurad bench pages: {CONNECTIONS} connections, {seconds} s per endpoint, release build, SQLite, oha on loopback");
     println!(
-        "{:<22} {:>10} {:>9} {:>9} {:>8}  {}",
-        "endpoint", "req/s", "p50 ms", "p99 ms", "ratio", "targets"
+        "{:<22} {:>10} {:>9} {:>9} {:>8}  targets",
+        "endpoint", "req/s", "p50 ms", "p99 ms", "ratio"
     );
     let mut ceiling = None;
     let mut failures = Vec::new();

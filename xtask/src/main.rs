@@ -1,6 +1,6 @@
 //! `cargo xtask …`: the project's own automation.
 //!
-//! - `cargo xtask test`  — the whole suite: formatting, unit and integration tests on SQLite
+//! - `cargo xtask test`  — the whole suite: formatting, clippy, unit and integration tests on SQLite
 //!   and on a throwaway PostgreSQL cluster, then browser tests in Debian's Chromium. Installs
 //!   what is missing (Chromium, npm packages) first.
 //! - `cargo xtask bench pages` — load test of the portal's pages (see docs/benchmarks.md).
@@ -77,6 +77,16 @@ pub fn cargo() -> Command {
 fn rust_tests(pg: &postgres::Cluster) -> Result<()> {
     run(cargo().args(["fmt", "--all", "--", "--check"]))
         .context("formatting differs: run `cargo fmt --all`")?;
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+    .context("clippy found problems")?;
     run(cargo()
         .args(["test", "--workspace", "--locked"])
         .env("URAD_TEST_POSTGRES_URL", pg.url()))

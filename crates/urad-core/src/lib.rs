@@ -208,7 +208,7 @@ impl Czk {
         let digits = self.0.unsigned_abs().to_string();
         let mut grouped = String::new();
         for (i, ch) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 grouped.push(match lang {
                     Lang::Cs => '\u{a0}',
                     Lang::En => ',',

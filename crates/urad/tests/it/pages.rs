@@ -90,7 +90,7 @@ async fn filters_combine_and_every_result_satisfies_them(app: TestApp) {
         .collect();
     // The page shows the first 20 of them and counts them all; the API gives the same set.
     assert!(
-        html.contains(&format!("Nalezen")) && html.contains(&format!(" {} služ", expected.len())),
+        html.contains("Nalezen") && html.contains(&format!(" {} služ", expected.len())),
         "count"
     );
     assert!(
