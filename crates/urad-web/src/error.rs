@@ -19,8 +19,19 @@ pub(crate) struct ErrorPage {
     pub request_id: String,
 }
 
-/// Renders the error page for `status` in `lang`.
+/// Renders the error page for `status` in `lang`, without the office's contacts.
 pub(crate) fn error_page(lang: Lang, status: StatusCode, headers: &HeaderMap) -> Response {
+    error_page_with(lang, status, headers, None)
+}
+
+/// Renders the error page for `status` in `lang`; with the catalogue, the footer shows the
+/// office's contacts.
+pub(crate) fn error_page_with(
+    lang: Lang,
+    status: StatusCode,
+    headers: &HeaderMap,
+    catalog: Option<std::sync::Arc<urad_catalog::Catalog>>,
+) -> Response {
     let tr = Tr::new(lang);
     let (heading, message) = match status {
         StatusCode::NOT_FOUND => (tr.ts("error-404-title"), tr.ts("error-404-text")),
@@ -33,7 +44,7 @@ pub(crate) fn error_page(lang: Lang, status: StatusCode, headers: &HeaderMap) ->
         .unwrap_or("-")
         .to_owned();
     let page = ErrorPage {
-        layout: Layout::new(lang, heading.clone(), Page::Home, None),
+        layout: Layout::new(lang, heading.clone(), Page::Home, catalog),
         status: status.as_u16(),
         heading,
         message,

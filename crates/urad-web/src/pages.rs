@@ -1,7 +1,7 @@
 //! The portal's HTML pages. Czech lives at the root, English under `/en` with English paths;
 //! every page knows its twin in the other language so the switch keeps the visitor in place.
 
-use crate::error::{error_page, render};
+use crate::error::{error_page_with, render};
 use crate::i18n::Tr;
 use crate::AppState;
 use askama::Template;
@@ -360,7 +360,12 @@ async fn catalog(
     let total = found.as_ref().map_or(0, |f| f.services.len());
     let pages = total.div_ceil(PER_PAGE).max(1);
     if page > pages {
-        return error_page(lang, StatusCode::NOT_FOUND, &headers);
+        return error_page_with(
+            lang,
+            StatusCode::NOT_FOUND,
+            &headers,
+            Some(state.catalog.clone()),
+        );
     }
     let base = Page::Catalog.path(lang);
     let href_for = |p: usize| {
@@ -493,7 +498,12 @@ async fn service(
 ) -> Response {
     let c = state.catalog.clone();
     let Some(s) = c.service(&slug) else {
-        return error_page(lang, StatusCode::NOT_FOUND, &headers);
+        return error_page_with(
+            lang,
+            StatusCode::NOT_FOUND,
+            &headers,
+            Some(state.catalog.clone()),
+        );
     };
     let tr = Tr::new(lang);
     let catalog_path = Page::Catalog.path(lang);
@@ -601,7 +611,12 @@ async fn apply(
 ) -> Response {
     let c = state.catalog.clone();
     let Some(s) = c.service(&slug).filter(|s| s.channel.is_online()) else {
-        return error_page(lang, StatusCode::NOT_FOUND, &headers);
+        return error_page_with(
+            lang,
+            StatusCode::NOT_FOUND,
+            &headers,
+            Some(state.catalog.clone()),
+        );
     };
     let tr = Tr::new(lang);
     let page = ApplyPage {
@@ -621,12 +636,21 @@ async fn apply(
 }
 
 /// Anything else: a 404 page in the language the path suggests.
-pub(crate) async fn not_found(uri: Uri, headers: HeaderMap) -> Response {
+pub(crate) async fn not_found(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     let path = uri.path();
     let lang = if path == "/en" || path.starts_with("/en/") {
         Lang::En
     } else {
         Lang::Cs
     };
-    error_page(lang, StatusCode::NOT_FOUND, &headers)
+    error_page_with(
+        lang,
+        StatusCode::NOT_FOUND,
+        &headers,
+        Some(state.catalog.clone()),
+    )
 }

@@ -56,9 +56,66 @@ pub struct StoreArgs {
 #[derive(Args, Debug, Clone)]
 pub struct ContentArgs {
     /// Folder with the catalogue's content files (office.toml, agendas.toml,
-    /// life-situations.toml, services/*.toml).
-    #[arg(long, env = "URAD_CONTENT_DIR", default_value = "./content")]
-    pub content_dir: PathBuf,
+    /// life-situations.toml, services/*.toml). Default: ./content when it exists, otherwise
+    /// the demo content built into the binary.
+    #[arg(long, env = "URAD_CONTENT_DIR")]
+    pub content_dir: Option<PathBuf>,
+}
+
+/// The demo catalogue, built into the binary so that it starts anywhere.
+#[derive(rust_embed::RustEmbed)]
+#[folder = "../../content/"]
+struct BuiltInContent;
+
+impl ContentArgs {
+    pub fn dir(dir: impl Into<PathBuf>) -> ContentArgs {
+        ContentArgs {
+            content_dir: Some(dir.into()),
+        }
+    }
+
+    /// The content files to load, not yet validated.
+    pub fn source(&self) -> Result<ContentSource> {
+        let local = Path::new("content");
+        match &self.content_dir {
+            Some(dir) => read_source(dir),
+            None if local.join("office.toml").exists() => read_source(local),
+            None => Ok(built_in_content()),
+        }
+    }
+
+    /// Where the content comes from, for people.
+    pub fn describe(&self) -> String {
+        match &self.content_dir {
+            Some(dir) => dir.display().to_string(),
+            None if Path::new("content/office.toml").exists() => "./content".into(),
+            None => "the demo content built into the binary".into(),
+        }
+    }
+}
+
+fn read_source(dir: &Path) -> Result<ContentSource> {
+    ContentSource::read_dir(dir).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn built_in_content() -> ContentSource {
+    let file = |path: &str| urad_catalog::content::ContentFile {
+        name: format!("content/{path} (built in)"),
+        text: BuiltInContent::get(path)
+            .map(|f| String::from_utf8_lossy(&f.data).into_owned())
+            .unwrap_or_default(),
+    };
+    let mut services: Vec<String> = BuiltInContent::iter()
+        .filter(|p| p.starts_with("services/"))
+        .map(|p| p.into_owned())
+        .collect();
+    services.sort();
+    ContentSource {
+        office: file("office.toml"),
+        agendas: file("agendas.toml"),
+        situations: file("life-situations.toml"),
+        services: services.iter().map(|p| file(p)).collect(),
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -98,15 +155,17 @@ impl StoreArgs {
     }
 }
 
-/// Reads and validates the content folder.
-pub fn read_content(dir: &Path) -> Result<urad_catalog::CatalogData> {
-    let source = ContentSource::read_dir(dir).map_err(|e| anyhow::anyhow!("{e}"))?;
-    source.validate().map_err(|e| anyhow::anyhow!("{e}"))
+/// Reads and validates the content.
+pub fn read_content(content: &ContentArgs) -> Result<urad_catalog::CatalogData> {
+    content
+        .source()?
+        .validate()
+        .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// Validates the content and replaces the catalogue. Returns the number of services.
-pub async fn seed(db: &Db, content_dir: &Path) -> Result<usize> {
-    let data = read_content(content_dir)?;
+pub async fn seed(db: &Db, content: &ContentArgs) -> Result<usize> {
+    let data = read_content(content)?;
     urad_catalog::store::replace(db, &data)
         .await
         .context("cannot store the catalogue")?;
@@ -127,9 +186,10 @@ pub async fn start(
 ) -> Result<Server> {
     let db = args.store.open().await?;
     if urad_catalog::store::count_services(&db).await? == 0 {
-        let n = seed(&db, &args.content.content_dir).await?;
+        let n = seed(&db, &args.content).await?;
         tracing::info!(
             services = n,
+            from = %args.content.describe(),
             "loaded the service catalogue into a new database"
         );
     }
@@ -212,14 +272,11 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Seed(args) => {
             let db = args.store.open().await?;
-            let n = seed(&db, &args.content.content_dir).await?;
-            println!(
-                "loaded {n} services from {}",
-                args.content.content_dir.display()
-            );
+            let n = seed(&db, &args.content).await?;
+            println!("loaded {n} services from {}", args.content.describe());
         }
         Command::CheckContent(args) => {
-            let data = read_content(&args.content_dir)?;
+            let data = read_content(&args)?;
             println!(
                 "{} services, {} agendas, {} life situations: all valid",
                 data.services.len(),

@@ -95,6 +95,29 @@ fn check_content_reports_file_line_and_field() {
     );
 }
 
+#[test]
+fn the_binary_carries_the_demo_content_for_anywhere_else() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = Command::new(URAD)
+        .arg("check-content")
+        .current_dir(elsewhere.path())
+        .env_remove("URAD_CONTENT_DIR")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let services = crate::harness::content_dir()
+        .join("services")
+        .read_dir()
+        .unwrap()
+        .count();
+    assert!(text.starts_with(&format!("{services} services")), "{text}");
+}
+
 mod reqwest {
     /// A tiny blocking GET for the binary test (no runtime here).
     pub fn blocking_get(url: &str) -> String {

@@ -73,9 +73,7 @@ impl TestApp {
         let args = ServeArgs {
             listen: "127.0.0.1:0".parse().unwrap(),
             store,
-            content: ContentArgs {
-                content_dir: content_dir(),
-            },
+            content: ContentArgs::dir(content_dir()),
         };
         let (tx, rx) = oneshot::channel::<()>();
         let server = urad::start(&args, async {

@@ -2,7 +2,7 @@
 
 use crate::harness::{content_dir, fresh_database, Backend};
 use std::path::Path;
-use urad::StoreArgs;
+use urad::{ContentArgs, StoreArgs};
 
 async fn store(backend: Backend, dir: &Path) -> urad_store::Db {
     StoreArgs {
@@ -29,7 +29,9 @@ fn copy_content(to: &Path) {
 async fn malformed_content_is_refused_and_the_catalogue_kept(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let db = store(backend, dir.path()).await;
-    let n = urad::seed(&db, &content_dir()).await.unwrap();
+    let n = urad::seed(&db, &ContentArgs::dir(content_dir()))
+        .await
+        .unwrap();
     assert!(n >= 40);
 
     let bad = dir.path().join("content");
@@ -47,7 +49,10 @@ async fn malformed_content_is_refused_and_the_catalogue_kept(backend: Backend) {
     )
     .unwrap();
 
-    let err = urad::seed(&db, &bad).await.unwrap_err().to_string();
+    let err = urad::seed(&db, &ContentArgs::dir(&bad))
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("czech-point.toml:")
             && err.contains("field `channel`")
@@ -70,16 +75,18 @@ async fn malformed_content_is_refused_and_the_catalogue_kept(backend: Backend) {
 async fn seed_replaces_the_catalogue(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let db = store(backend, dir.path()).await;
-    urad::seed(&db, &content_dir()).await.unwrap();
+    urad::seed(&db, &ContentArgs::dir(content_dir()))
+        .await
+        .unwrap();
     let changed = dir.path().join("content");
     copy_content(&changed);
     std::fs::remove_file(changed.join("services/verejna-sbirka.toml")).unwrap();
-    let n = urad::seed(&db, &changed).await.unwrap();
+    let n = urad::seed(&db, &ContentArgs::dir(&changed)).await.unwrap();
     let data = urad_catalog::store::load(&db).await.unwrap();
     assert_eq!(data.services.len(), n);
     assert!(!data.services.iter().any(|s| s.slug == "verejna-sbirka"));
     // What is stored reads back equal to what the files say.
-    let fresh = urad::read_content(&changed).unwrap();
+    let fresh = urad::read_content(&ContentArgs::dir(&changed)).unwrap();
     let kotlik = |d: &urad_catalog::CatalogData| {
         d.services
             .iter()
