@@ -126,6 +126,15 @@ fn assets() -> Result<()> {
         .current_dir(root().join("web")))
 }
 
+/// Whether this process runs as root (PostgreSQL refuses to; apt-get needs it).
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
 /// A fresh folder under the system's temp folder.
 pub fn tempdir(prefix: &str) -> Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!(

@@ -17,7 +17,7 @@ impl Cluster {
     pub fn start() -> Result<Cluster> {
         let bin = find_bin_dir()?;
         let dir = crate::tempdir("urad-pg")?;
-        let user = if is_root() {
+        let user = if crate::is_root() {
             Some(service_user()?)
         } else {
             None
@@ -125,14 +125,6 @@ fn find_bin_dir() -> Result<PathBuf> {
         .into_iter()
         .find(|d| d.join("initdb").exists() && d.join("pg_ctl").exists())
         .context("PostgreSQL server binaries (initdb, pg_ctl) not found: install Debian's postgresql package")
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
 }
 
 fn service_user() -> Result<String> {

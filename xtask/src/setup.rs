@@ -12,7 +12,7 @@ pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub fn browser_prerequisites() -> Result<()> {
     if !Path::new(CHROMIUM).exists() {
         eprintln!("installing Debian's chromium for the browser tests");
-        let sudo = !is_root();
+        let sudo = !crate::is_root();
         let apt = |args: &[&str]| -> Result<()> {
             let mut cmd = if sudo {
                 Command::new("sudo")
@@ -56,14 +56,6 @@ pub fn npm_packages() -> Result<()> {
         .context("npm ci in web/ failed")?;
     }
     Ok(())
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
 }
 
 /// A running `urad serve` on a free port with its own data folder; killed when dropped.

@@ -80,6 +80,8 @@ pub(crate) struct Layout {
     pub home_href: String,
     pub catalog_href: String,
     pub catalog: Option<Arc<Catalog>>,
+    /// Breadcrumbs from the home page to this page (this page last); none on top pages.
+    pub crumbs: Vec<Link>,
 }
 
 impl Layout {
@@ -107,7 +109,26 @@ impl Layout {
             home_href: Page::Home.path(lang),
             catalog_href: Page::Catalog.path(lang),
             catalog,
+            crumbs: Vec::new(),
         }
+    }
+
+    /// Adds breadcrumbs: home, the catalogue, then `trail` (this page last).
+    fn with_crumbs(mut self, trail: impl IntoIterator<Item = (String, String)>) -> Layout {
+        let tr = self.tr;
+        self.crumbs = [
+            (self.home_href.clone(), tr.ts("nav-home")),
+            (self.catalog_href.clone(), tr.ts("nav-catalog")),
+        ]
+        .into_iter()
+        .chain(trail)
+        .map(|(href, label)| Link {
+            href,
+            label,
+            note: String::new(),
+        })
+        .collect();
+        self
     }
 
     pub fn other_lang(&self) -> Lang {
@@ -194,6 +215,15 @@ async fn home(State(state): State<AppState>, lang: Lang) -> Response {
     render(StatusCode::OK, &page)
 }
 
+/// A filter of the catalogue: a select box and its options.
+pub(crate) struct SelectField {
+    /// Query parameter and element id.
+    pub name: &'static str,
+    /// Message id of the label.
+    pub label: &'static str,
+    pub choices: Vec<Choice>,
+}
+
 /// An option of a filter's select box.
 pub(crate) struct Choice {
     pub value: String,
@@ -214,10 +244,7 @@ struct ResultItem {
 struct CatalogPage {
     layout: Layout,
     q: String,
-    applicants: Vec<Choice>,
-    situations: Vec<Choice>,
-    agendas: Vec<Choice>,
-    channels: Vec<Choice>,
+    selects: Vec<SelectField>,
     error: Option<String>,
     count_text: String,
     filtered: bool,
@@ -360,12 +387,7 @@ async fn catalog(
     let total = found.as_ref().map_or(0, |f| f.services.len());
     let pages = total.div_ceil(PER_PAGE).max(1);
     if page > pages {
-        return error_page_with(
-            lang,
-            StatusCode::NOT_FOUND,
-            &headers,
-            Some(state.catalog.clone()),
-        );
+        return not_found_page(&state, lang, &headers);
     }
     let base = Page::Catalog.path(lang);
     let href_for = |p: usize| {
@@ -417,34 +439,52 @@ async fn catalog(
         tr.t1("search-title", "query", q.as_str())
     };
     let page_view = CatalogPage {
-        applicants: choices(
-            tr.ts("filter-any-applicant"),
-            sel("applicant"),
-            ApplicantType::ALL
-                .iter()
-                .map(|a| (a.code(), a.label(lang).to_owned())),
-        ),
-        situations: choices(
-            tr.ts("filter-any-situation"),
-            sel("situation"),
-            c.situations
-                .iter()
-                .map(|s| (s.key.as_str(), s.name.get(lang).to_owned())),
-        ),
-        agendas: choices(
-            tr.ts("filter-any-agenda"),
-            sel("agenda"),
-            c.agendas
-                .iter()
-                .map(|a| (a.key.as_str(), a.name.get(lang).to_owned())),
-        ),
-        channels: choices(
-            tr.ts("filter-any-channel"),
-            sel("channel"),
-            ChannelFilter::ALL
-                .iter()
-                .map(|ch| (ch.code(), ch.label(lang).to_owned())),
-        ),
+        selects: vec![
+            SelectField {
+                name: "applicant",
+                label: "filter-applicant-label",
+                choices: choices(
+                    tr.ts("filter-any-applicant"),
+                    sel("applicant"),
+                    ApplicantType::ALL
+                        .iter()
+                        .map(|a| (a.code(), a.label(lang).to_owned())),
+                ),
+            },
+            SelectField {
+                name: "situation",
+                label: "filter-situation-label",
+                choices: choices(
+                    tr.ts("filter-any-situation"),
+                    sel("situation"),
+                    c.situations
+                        .iter()
+                        .map(|s| (s.key.as_str(), s.name.get(lang).to_owned())),
+                ),
+            },
+            SelectField {
+                name: "agenda",
+                label: "filter-agenda-label",
+                choices: choices(
+                    tr.ts("filter-any-agenda"),
+                    sel("agenda"),
+                    c.agendas
+                        .iter()
+                        .map(|a| (a.key.as_str(), a.name.get(lang).to_owned())),
+                ),
+            },
+            SelectField {
+                name: "channel",
+                label: "filter-channel-label",
+                choices: choices(
+                    tr.ts("filter-any-channel"),
+                    sel("channel"),
+                    ChannelFilter::ALL
+                        .iter()
+                        .map(|ch| (ch.code(), ch.label(lang).to_owned())),
+                ),
+            },
+        ],
         count_text: tr.t1("result-count", "count", total),
         error,
         filtered,
@@ -498,12 +538,7 @@ async fn service(
 ) -> Response {
     let c = state.catalog.clone();
     let Some(s) = c.service(&slug) else {
-        return error_page_with(
-            lang,
-            StatusCode::NOT_FOUND,
-            &headers,
-            Some(state.catalog.clone()),
-        );
+        return not_found_page(&state, lang, &headers);
     };
     let tr = Tr::new(lang);
     let catalog_path = Page::Catalog.path(lang);
@@ -586,7 +621,8 @@ async fn service(
             s.name.get(lang).to_owned(),
             Page::Service(s.slug.clone()),
             Some(c.clone()),
-        ),
+        )
+        .with_crumbs([(String::new(), s.name.get(lang).to_owned())]),
         s,
     };
     render(StatusCode::OK, &page)
@@ -611,12 +647,7 @@ async fn apply(
 ) -> Response {
     let c = state.catalog.clone();
     let Some(s) = c.service(&slug).filter(|s| s.channel.is_online()) else {
-        return error_page_with(
-            lang,
-            StatusCode::NOT_FOUND,
-            &headers,
-            Some(state.catalog.clone()),
-        );
+        return not_found_page(&state, lang, &headers);
     };
     let tr = Tr::new(lang);
     let page = ApplyPage {
@@ -630,9 +661,25 @@ async fn apply(
             tr.t1("apply-title", "service", s.name.get(lang)),
             Page::Apply(s.slug.clone()),
             Some(c.clone()),
-        ),
+        )
+        .with_crumbs([
+            (
+                Page::Service(s.slug.clone()).path(lang),
+                s.name.get(lang).to_owned(),
+            ),
+            (String::new(), tr.ts("apply-heading")),
+        ]),
     };
     render(StatusCode::OK, &page)
+}
+
+fn not_found_page(state: &AppState, lang: Lang, headers: &HeaderMap) -> Response {
+    error_page_with(
+        lang,
+        StatusCode::NOT_FOUND,
+        headers,
+        Some(state.catalog.clone()),
+    )
 }
 
 /// Anything else: a 404 page in the language the path suggests.
@@ -647,10 +694,5 @@ pub(crate) async fn not_found(
     } else {
         Lang::Cs
     };
-    error_page_with(
-        lang,
-        StatusCode::NOT_FOUND,
-        &headers,
-        Some(state.catalog.clone()),
-    )
+    not_found_page(&state, lang, &headers)
 }
