@@ -17,6 +17,7 @@ const PAGES = [
   { name: "detail, online", cs: "/sluzby/kotlikova-dotace", en: "/en/services/kotlikova-dotace", expect: "#start-service" },
   { name: "detail, in person", cs: "/sluzby/czech-point", en: "/en/services/czech-point", expect: "#in-person" },
   { name: "start page", cs: "/sluzby/kotlikova-dotace/podani", en: "/en/services/kotlikova-dotace/apply" },
+  { name: "accessibility statement", cs: "/prohlaseni-o-pristupnosti", en: "/en/accessibility" },
   { name: "404", cs: "/tato-stranka-neexistuje", en: "/en/this-page-does-not-exist", status: 404 },
 ];
 

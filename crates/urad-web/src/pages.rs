@@ -23,6 +23,7 @@ pub(crate) enum Page {
     Catalog,
     Service(String),
     Apply(String),
+    Accessibility,
 }
 
 impl Page {
@@ -36,12 +37,22 @@ impl Page {
             (Page::Service(slug), Lang::En) => format!("/en/services/{slug}"),
             (Page::Apply(slug), Lang::Cs) => format!("/sluzby/{slug}/podani"),
             (Page::Apply(slug), Lang::En) => format!("/en/services/{slug}/apply"),
+            (Page::Accessibility, Lang::Cs) => "/prohlaseni-o-pristupnosti".into(),
+            (Page::Accessibility, Lang::En) => "/en/accessibility".into(),
         }
     }
 }
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
+        .route(
+            "/prohlaseni-o-pristupnosti",
+            get(|s: State<AppState>| accessibility(s, Lang::Cs)),
+        )
+        .route(
+            "/en/accessibility",
+            get(|s: State<AppState>| accessibility(s, Lang::En)),
+        )
         .route("/", get(|s: State<AppState>| home(s, Lang::Cs)))
         .route("/en", get(|s: State<AppState>| home(s, Lang::En)))
         .route("/en/", get(|s: State<AppState>| home(s, Lang::En)))
@@ -79,6 +90,7 @@ pub(crate) struct Layout {
     pub switch_href: String,
     pub home_href: String,
     pub catalog_href: String,
+    pub accessibility_href: String,
     pub catalog: Option<Arc<Catalog>>,
     /// Breadcrumbs from the home page to this page (this page last); none on top pages.
     pub crumbs: Vec<Link>,
@@ -107,6 +119,7 @@ impl Layout {
             title,
             switch_href,
             home_href: Page::Home.path(lang),
+            accessibility_href: Page::Accessibility.path(lang),
             catalog_href: Page::Catalog.path(lang),
             catalog,
             crumbs: Vec::new(),
@@ -680,6 +693,30 @@ fn not_found_page(state: &AppState, lang: Lang, headers: &HeaderMap) -> Response
         headers,
         Some(state.catalog.clone()),
     )
+}
+
+#[derive(Template)]
+#[template(path = "accessibility.html")]
+struct AccessibilityPage<'a> {
+    layout: Layout,
+    email: &'a str,
+    phone: &'a str,
+}
+
+/// The accessibility statement that Act No. 99/2019 Coll. requires of public-sector sites.
+async fn accessibility(State(state): State<AppState>, lang: Lang) -> Response {
+    let c = state.catalog.clone();
+    let page = AccessibilityPage {
+        email: &c.office.email,
+        phone: &c.office.phone,
+        layout: Layout::new(
+            lang,
+            Tr::new(lang).ts("a11y-title"),
+            Page::Accessibility,
+            Some(c.clone()),
+        ),
+    };
+    render(StatusCode::OK, &page)
 }
 
 /// Anything else: a 404 page in the language the path suggests.

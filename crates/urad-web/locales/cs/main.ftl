@@ -118,3 +118,16 @@ error-back-home = Přejít na úvodní stránku
 error-search = Vyhledat službu
 
 api-no-service = Služba „{ $slug }“ neexistuje.
+
+footer-accessibility = Prohlášení o přístupnosti
+a11y-title = Prohlášení o přístupnosti
+a11y-intro = Krajský úřad se zavazuje zpřístupnit tento portál v souladu se zákonem č. 99/2019 Sb., o přístupnosti internetových stránek a mobilních aplikací.
+a11y-status-heading = Stav souladu
+a11y-status = Portál splňuje požadavky normy ČSN EN 301 549 a úrovně AA pravidel WCAG 2.1. Všechny stránky fungují bez JavaScriptu a lze je ovládat klávesnicí.
+a11y-method-heading = Jak jsme soulad posoudili
+a11y-method = Soulad jsme posoudili sami: každý typ stránky v češtině i angličtině při každé změně kontrolují automatické testy (axe, pravidla WCAG 2.1 A a AA) ve skutečném prohlížeči a testy ovládání klávesnicí. Nezávislý audit zatím neproběhl.
+a11y-feedback-heading = Zpětná vazba a kontakt
+a11y-feedback = Narazili jste na překážku? Napište nám, co nefungovalo a na které stránce; odpovíme do 30 dnů a obsah vám mezitím poskytneme jinou cestou.
+a11y-enforcement-heading = Vymáhání
+a11y-enforcement = Pokud s naší odpovědí nebudete spokojeni, můžete se obrátit na Ministerstvo vnitra, které dohlíží na dodržování zákona č. 99/2019 Sb.
+a11y-date = Prohlášení bylo vypracováno 23. listopadu 2026.

@@ -116,3 +116,16 @@ error-back-home = Go to the home page
 error-search = Search for a service
 
 api-no-service = There is no service “{ $slug }”.
+
+footer-accessibility = Accessibility statement
+a11y-title = Accessibility statement
+a11y-intro = The regional office is committed to making this portal accessible in accordance with Act No. 99/2019 Coll. on the accessibility of websites and mobile applications.
+a11y-status-heading = Compliance status
+a11y-status = The portal meets the requirements of EN 301 549 and level AA of WCAG 2.1. All pages work without JavaScript and can be used with a keyboard.
+a11y-method-heading = How we assessed it
+a11y-method = We assessed compliance ourselves: with every change, automated tests (axe, WCAG 2.1 A and AA rules) check every page type in Czech and English in a real browser, and further tests check keyboard use. No independent audit has taken place yet.
+a11y-feedback-heading = Feedback and contact
+a11y-feedback = Did you meet a barrier? Write to us what did not work and on which page; we answer within 30 days and give you the content another way in the meantime.
+a11y-enforcement-heading = Enforcement
+a11y-enforcement = If you are not satisfied with our answer, you can turn to the Ministry of the Interior, which oversees compliance with Act No. 99/2019 Coll.
+a11y-date = This statement was prepared on 23 November 2026.

@@ -31,6 +31,11 @@ async fn home_lists_situations_applicants_and_popular_services(app: TestApp) {
     let first = popular.split("<li>").nth(1).unwrap();
     assert!(first.contains("/sluzby/kotlikova-dotace"), "{first}");
 
+    // Every page links the accessibility statement that Czech law requires.
+    assert!(html.contains(r#"href="/prohlaseni-o-pristupnosti""#));
+    let statement = app.text("/prohlaseni-o-pristupnosti", 200).await;
+    assert!(statement.contains("99/2019 Sb.") && statement.contains("posta@msk.cz"));
+
     let en = app.text("/en", 200).await;
     assert!(en.contains(r#"<html lang="en""#));
     assert!(en.contains("Boiler replacement grant"));
@@ -192,6 +197,7 @@ async fn language_switch_keeps_the_page_and_query(app: TestApp) {
         ),
         ("/sluzby?q=dotace&amp;applicant=citizen", ""),
         ("/en/services/czech-point", r#"href="/sluzby/czech-point""#),
+        ("/prohlaseni-o-pristupnosti", r#"href="/en/accessibility""#),
         (
             "/sluzby/kotlikova-dotace/podani",
             r#"href="/en/services/kotlikova-dotace/apply""#,
