@@ -224,6 +224,45 @@ impl Czk {
     }
 }
 
+/// Where "now" comes from. Injected everywhere time matters, so tests move time instead of
+/// sleeping. Instants are whole seconds since the Unix epoch, UTC.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> i64;
+}
+
+/// The system's clock.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64)
+    }
+}
+
+/// A clock that only moves when told to; for tests.
+#[derive(Debug, Default)]
+pub struct ManualClock(std::sync::atomic::AtomicI64);
+
+impl ManualClock {
+    pub fn at(now: i64) -> ManualClock {
+        ManualClock(std::sync::atomic::AtomicI64::new(now))
+    }
+
+    pub fn advance(&self, seconds: i64) {
+        self.0
+            .fetch_add(seconds, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> i64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,6 +284,15 @@ mod tests {
         assert!(ChannelFilter::InPerson.matches(Channel::Both));
         assert!(!ChannelFilter::Online.matches(Channel::InPerson));
         assert!(!ChannelFilter::InPerson.matches(Channel::Online));
+    }
+
+    #[test]
+    fn manual_clock_moves_only_when_told() {
+        let clock = ManualClock::at(1_000);
+        assert_eq!(clock.now(), 1_000);
+        clock.advance(60);
+        assert_eq!(clock.now(), 1_060);
+        assert!(SystemClock.now() > 1_700_000_000);
     }
 
     #[test]

@@ -30,9 +30,18 @@ pub(crate) fn routes() -> Router<AppState> {
         description = "Public API of the regional office's service portal.",
         license(name = "EUPL-1.2", identifier = "EUPL-1.2"),
     ),
-    paths(list_services, get_service, crate::ops::healthz, crate::ops::readyz, crate::ops::metrics),
+    paths(
+        list_services,
+        get_service,
+        crate::oidc::openid_configuration,
+        crate::oidc::jwks,
+        crate::ops::healthz,
+        crate::ops::readyz,
+        crate::ops::metrics
+    ),
     tags(
         (name = "catalogue", description = "Services of the office"),
+        (name = "identity", description = "The identity gateway (OpenID Connect provider)"),
         (name = "operations", description = "Probes and metrics for operators"),
     )
 )]

@@ -6,6 +6,7 @@ mod assets;
 mod cache;
 mod error;
 pub mod i18n;
+mod oidc;
 mod ops;
 mod pages;
 
@@ -24,6 +25,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use urad_catalog::Catalog;
+use urad_core::Clock;
 use urad_store::Db;
 
 pub use api::openapi_json;
@@ -35,15 +37,20 @@ pub struct AppState(Arc<Inner>);
 pub struct Inner {
     pub catalog: Arc<Catalog>,
     pub db: Db,
+    /// This gateway's issuer identifier: the public origin of the portal.
+    pub issuer: String,
+    pub clock: Arc<dyn Clock>,
     /// Rendered answers of the catalogue routes; valid as long as `catalog` is.
     pages: cache::PageCache,
 }
 
 impl AppState {
-    pub fn new(catalog: Catalog, db: Db) -> AppState {
+    pub fn new(catalog: Catalog, db: Db, issuer: String, clock: Arc<dyn Clock>) -> AppState {
         AppState(Arc::new(Inner {
             catalog: Arc::new(catalog),
             db,
+            issuer,
+            clock,
             pages: cache::PageCache::new(),
         }))
     }
@@ -92,6 +99,7 @@ pub fn router(state: AppState) -> Router {
             ));
     let mut app = Router::new()
         .merge(catalogue)
+        .merge(oidc::routes())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

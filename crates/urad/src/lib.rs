@@ -4,8 +4,10 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use tokio::net::TcpListener;
 use urad_catalog::{Catalog, ContentSource};
+use urad_core::{Clock, SystemClock};
 use urad_store::Db;
 
 /// urad — the digital services platform of a Czech regional office.
@@ -39,6 +41,53 @@ pub enum Command {
     CheckContent(ContentArgs),
     /// Print the OpenAPI document of the HTTP API.
     Openapi,
+    /// Manage the identity gateway's token-signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Manage the relying parties (clients) of the identity gateway.
+    #[command(subcommand)]
+    Client(ClientCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Retire the signing key, start signing with the already published next key and publish
+    /// a new next key. Retired keys stay published until the tokens they signed expire.
+    Rotate(StoreArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ClientCommand {
+    /// Register a client. A confidential client's secret is printed once and stored only as a
+    /// hash.
+    Add(ClientAddArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ClientAddArgs {
+    /// Client id (3–64 letters, digits, `-`, `_`, `.`).
+    #[arg(long)]
+    pub id: String,
+    /// Redirect URI, matched exactly; repeat for several. https://, or http:// for localhost.
+    #[arg(long = "redirect-uri", required = true)]
+    pub redirect_uris: Vec<String>,
+    /// A public client (browser or mobile app): no secret, PKCE only.
+    #[arg(long)]
+    pub public: bool,
+    /// Human-readable name shown on the sign-in page.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Where the client may send people after signing out; repeat for several.
+    #[arg(long = "post-logout-redirect-uri")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Back-channel logout endpoint of the client.
+    #[arg(long)]
+    pub backchannel_logout_uri: Option<String>,
+    /// Lowest level of assurance the client accepts: low, substantial or high.
+    #[arg(long, default_value = "low")]
+    pub min_loa: urad_identity::Loa,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -131,6 +180,10 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "URAD_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// The portal's public origin as people reach it (https://portal.kraj.cz); it is also the
+    /// identity gateway's issuer. Default: http:// and the address listened on.
+    #[arg(long, env = "URAD_PUBLIC_URL")]
+    pub public_url: Option<String>,
     #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]
@@ -199,9 +252,34 @@ pub async fn start(
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    let state = urad_web::AppState::new(catalog, db);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    urad_identity::keys::ensure(&db, clock.as_ref()).await?;
+    urad_identity::keys::rotate_if_due(&db, clock.as_ref()).await?;
+    tokio::spawn(rotate_keys_when_due(db.clone(), clock.clone()));
+    let issuer = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"))
+        .trim_end_matches('/')
+        .to_owned();
+    let state = urad_web::AppState::new(catalog, db, issuer, clock);
     let handle = tokio::spawn(urad_web::serve(listener, state, shutdown));
     Ok(Server { addr, handle })
+}
+
+/// Checks hourly whether the signing key is due for rotation (any process may do it; the
+/// rotation is one transaction).
+async fn rotate_keys_when_due(db: Db, clock: Arc<dyn Clock>) {
+    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+    every_hour.tick().await;
+    loop {
+        every_hour.tick().await;
+        match urad_identity::keys::rotate_if_due(&db, clock.as_ref()).await {
+            Ok(true) => tracing::info!("rotated the token-signing key"),
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %e, "cannot rotate the token-signing key"),
+        }
+    }
 }
 
 /// Completes on SIGTERM or Ctrl-C.
@@ -285,6 +363,36 @@ pub async fn run(cli: Cli) -> Result<()> {
             );
         }
         Command::Openapi => println!("{}", urad_web::openapi_json()),
+        Command::Keys(KeysCommand::Rotate(store)) => {
+            let db = store.open().await?;
+            urad_identity::keys::ensure(&db, &SystemClock).await?;
+            urad_identity::keys::rotate(&db, &SystemClock).await?;
+            let kid = urad_identity::keys::active(&db).await?.kid;
+            println!("rotated: tokens are now signed with key {kid}");
+        }
+        Command::Client(ClientCommand::Add(args)) => {
+            let db = args.store.open().await?;
+            let new = urad_identity::clients::NewClient {
+                client_id: args.id.clone(),
+                name: args.name.clone().unwrap_or_else(|| args.id.clone()),
+                redirect_uris: args.redirect_uris.clone(),
+                post_logout_redirect_uris: args.post_logout_redirect_uris.clone(),
+                backchannel_logout_uri: args.backchannel_logout_uri.clone(),
+                public: args.public,
+                min_loa: args.min_loa,
+                source: "cli".into(),
+            };
+            match urad_identity::clients::add(&db, &SystemClock, &new).await? {
+                Some(secret) => {
+                    println!(
+                        "registered confidential client {} (client_secret_basic)",
+                        args.id
+                    );
+                    println!("client secret (shown only now, store it safely): {secret}");
+                }
+                None => println!("registered public client {} (PKCE, no secret)", args.id),
+            }
+        }
     }
     Ok(())
 }

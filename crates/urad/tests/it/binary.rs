@@ -118,6 +118,76 @@ fn the_binary_carries_the_demo_content_for_anywhere_else() {
     assert!(text.starts_with(&format!("{services} services")), "{text}");
 }
 
+#[test]
+fn clients_and_keys_are_managed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let urad = |args: &[&str]| {
+        let out = Command::new(URAD)
+            .args(args)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .env_remove("URAD_DATABASE_URL")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, out, _) = urad(&[
+        "client",
+        "add",
+        "--id",
+        "demo-app",
+        "--redirect-uri",
+        "https://app.example.cz/cb",
+    ]);
+    assert!(ok, "{out}");
+    let secret = out
+        .lines()
+        .find_map(|l| l.split("store it safely): ").nth(1))
+        .expect("the secret is printed");
+    assert!(secret.len() >= 43);
+    let (ok, _, err) = urad(&[
+        "client",
+        "add",
+        "--id",
+        "demo-app",
+        "--redirect-uri",
+        "https://app.example.cz/cb",
+    ]);
+    assert!(!ok && err.contains("already exists"), "{err}");
+    let (ok, _, err) = urad(&[
+        "client",
+        "add",
+        "--id",
+        "other",
+        "--redirect-uri",
+        "http://app.example.cz/cb",
+    ]);
+    assert!(!ok && err.contains("https://"), "{err}");
+    let (ok, out, _) = urad(&[
+        "client",
+        "add",
+        "--id",
+        "spa",
+        "--redirect-uri",
+        "http://localhost:5173/cb",
+        "--public",
+    ]);
+    assert!(
+        ok && out.contains("public client spa") && !out.contains("secret ("),
+        "{out}"
+    );
+    let (ok, first, _) = urad(&["keys", "rotate"]);
+    let (ok2, second, _) = urad(&["keys", "rotate"]);
+    assert!(
+        ok && ok2 && first != second && first.starts_with("rotated"),
+        "{first} {second}"
+    );
+}
+
 mod reqwest {
     /// A tiny blocking GET for the binary test (no runtime here).
     pub fn blocking_get(url: &str) -> String {

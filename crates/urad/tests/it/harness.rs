@@ -15,6 +15,8 @@ pub enum Backend {
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
+    /// The app's database, to open a second handle on it.
+    pub store: StoreArgs,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _dir: tempfile::TempDir,
@@ -72,7 +74,8 @@ impl TestApp {
         };
         let args = ServeArgs {
             listen: "127.0.0.1:0".parse().unwrap(),
-            store,
+            public_url: None,
+            store: store.clone(),
             content: ContentArgs::dir(content_dir()),
         };
         let (tx, rx) = oneshot::channel::<()>();
@@ -87,6 +90,7 @@ impl TestApp {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
+            store,
             stop: Some(tx),
             server: Some(server.handle),
             _dir: dir,
@@ -143,6 +147,26 @@ macro_rules! on_both_backends {
             $(#[tokio::test]
             async fn $name() {
                 super::$name($crate::harness::TestApp::start($crate::harness::Backend::Postgres).await).await
+            })*
+        }
+    };
+}
+
+/// Generates one `#[tokio::test]` per backend for each listed `async fn(Backend)` (tests that
+/// use the library on a fresh database rather than the server).
+#[macro_export]
+macro_rules! for_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite_store {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name($crate::harness::Backend::Sqlite).await
+            })*
+        }
+        mod postgres_store {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name($crate::harness::Backend::Postgres).await
             })*
         }
     };

@@ -5,6 +5,7 @@ mod harness;
 
 mod api;
 mod binary;
+mod identity;
 mod ops;
 mod pages;
 mod seed;

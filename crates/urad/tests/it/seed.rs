@@ -97,26 +97,7 @@ async fn seed_replaces_the_catalogue(backend: Backend) {
     assert_eq!(data.office, fresh.office);
 }
 
-mod sqlite {
-    use super::*;
-    #[tokio::test]
-    async fn malformed_content_is_refused_and_the_catalogue_kept() {
-        super::malformed_content_is_refused_and_the_catalogue_kept(Backend::Sqlite).await
-    }
-    #[tokio::test]
-    async fn seed_replaces_the_catalogue() {
-        super::seed_replaces_the_catalogue(Backend::Sqlite).await
-    }
-}
-
-mod postgres {
-    use super::*;
-    #[tokio::test]
-    async fn malformed_content_is_refused_and_the_catalogue_kept() {
-        super::malformed_content_is_refused_and_the_catalogue_kept(Backend::Postgres).await
-    }
-    #[tokio::test]
-    async fn seed_replaces_the_catalogue() {
-        super::seed_replaces_the_catalogue(Backend::Postgres).await
-    }
-}
+crate::for_both_backends!(
+    malformed_content_is_refused_and_the_catalogue_kept,
+    seed_replaces_the_catalogue
+);

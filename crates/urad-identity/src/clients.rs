@@ -1,0 +1,269 @@
+//! Relying parties registered with the gateway: the portal itself, the region's other
+//! services and third-party regional apps.
+
+use crate::loa::Loa;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use urad_core::Clock;
+use urad_store::Db;
+
+/// How a client proves who it is at the token endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthMethod {
+    ClientSecretBasic,
+    ClientSecretPost,
+    PrivateKeyJwt,
+    /// A public client (a browser or mobile app): no secret, PKCE only.
+    None,
+}
+
+impl AuthMethod {
+    pub fn code(self) -> &'static str {
+        match self {
+            AuthMethod::ClientSecretBasic => "client_secret_basic",
+            AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::PrivateKeyJwt => "private_key_jwt",
+            AuthMethod::None => "none",
+        }
+    }
+
+    fn parse(s: &str) -> Option<AuthMethod> {
+        [
+            AuthMethod::ClientSecretBasic,
+            AuthMethod::ClientSecretPost,
+            AuthMethod::PrivateKeyJwt,
+            AuthMethod::None,
+        ]
+        .into_iter()
+        .find(|m| m.code() == s)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Client {
+    pub client_id: String,
+    pub name: String,
+    pub auth_method: AuthMethod,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub backchannel_logout_uri: Option<String>,
+    /// The lowest level of assurance this client accepts; below it, the person steps up.
+    pub min_loa: Loa,
+    /// Where the registration came from: `cli`, `content` …
+    pub source: String,
+    secret_sha256: Option<String>,
+}
+
+impl Client {
+    pub fn is_public(&self) -> bool {
+        self.auth_method == AuthMethod::None
+    }
+
+    /// Whether `secret` is this client's secret (compared in constant time).
+    pub fn secret_matches(&self, secret: &str) -> bool {
+        let Some(stored) = &self.secret_sha256 else {
+            return false;
+        };
+        let given = hex_sha256(secret);
+        given.len() == stored.len()
+            && given
+                .bytes()
+                .zip(stored.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
+
+    /// Redirect URIs match exactly, character for character (RFC 9700 §2.1).
+    pub fn allows_redirect(&self, uri: &str) -> bool {
+        self.redirect_uris.iter().any(|r| r == uri)
+    }
+}
+
+/// What `urad client add` registers.
+#[derive(Clone, Debug)]
+pub struct NewClient {
+    pub client_id: String,
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub backchannel_logout_uri: Option<String>,
+    pub public: bool,
+    pub min_loa: Loa,
+    pub source: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("client id `{0}` is not valid: use 3–64 letters, digits, `-`, `_` or `.`")]
+    Id(String),
+    #[error("a client with id `{0}` already exists")]
+    Exists(String),
+    #[error("redirect URI `{uri}` is not allowed: {why}")]
+    RedirectUri { uri: String, why: &'static str },
+    #[error("a client needs at least one redirect URI")]
+    NoRedirectUri,
+    #[error("database error: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("stored client `{0}` is unreadable")]
+    Stored(String),
+}
+
+fn hex_sha256(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn valid_id(id: &str) -> bool {
+    (3..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// A redirect URI must be absolute, without a fragment, and HTTPS unless it points to this
+/// machine (native and development clients, RFC 8252 §7.3).
+pub fn check_redirect_uri(uri: &str) -> Result<(), ClientError> {
+    let bad = |why| {
+        Err(ClientError::RedirectUri {
+            uri: uri.to_owned(),
+            why,
+        })
+    };
+    if uri.contains('#') {
+        return bad("it must not contain a fragment");
+    }
+    if uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return bad("it must not contain spaces");
+    }
+    let loopback = ["http://localhost", "http://127.0.0.1", "http://[::1]"]
+        .iter()
+        .any(|p| {
+            uri.strip_prefix(p)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
+        });
+    let https = uri
+        .strip_prefix("https://")
+        .is_some_and(|host| !host.is_empty());
+    if !https && !loopback {
+        return bad("use https://, or http:// only for localhost");
+    }
+    Ok(())
+}
+
+/// Registers a client. For a confidential client returns its secret, which is stored only
+/// as a hash: show it once.
+pub async fn add(
+    db: &Db,
+    clock: &dyn Clock,
+    new: &NewClient,
+) -> Result<Option<String>, ClientError> {
+    if !valid_id(&new.client_id) {
+        return Err(ClientError::Id(new.client_id.clone()));
+    }
+    if new.redirect_uris.is_empty() {
+        return Err(ClientError::NoRedirectUri);
+    }
+    for uri in new
+        .redirect_uris
+        .iter()
+        .chain(&new.post_logout_redirect_uris)
+    {
+        check_redirect_uri(uri)?;
+    }
+    if let Some(uri) = &new.backchannel_logout_uri {
+        check_redirect_uri(uri)?;
+    }
+    let secret = (!new.public).then(|| {
+        let mut bytes = [0u8; 32];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
+        crate::jose::b64(&bytes)
+    });
+    let method = if new.public {
+        AuthMethod::None
+    } else {
+        AuthMethod::ClientSecretBasic
+    };
+    let result = sqlx::query(
+        "INSERT INTO oidc_client (client_id, secret_sha256, auth_method, redirect_uris, post_logout_redirect_uris, \
+         backchannel_logout_uri, min_loa, jwks, name, source, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, $9, $10) ON CONFLICT (client_id) DO NOTHING",
+    )
+    .bind(&new.client_id)
+    .bind(secret.as_deref().map(hex_sha256))
+    .bind(method.code())
+    .bind(serde_json::to_string(&new.redirect_uris).unwrap_or_default())
+    .bind(serde_json::to_string(&new.post_logout_redirect_uris).unwrap_or_default())
+    .bind(&new.backchannel_logout_uri)
+    .bind(new.min_loa.code())
+    .bind(&new.name)
+    .bind(&new.source)
+    .bind(clock.now())
+    .execute(db.pool())
+    .await?;
+    if result.rows_affected() == 0 {
+        return Err(ClientError::Exists(new.client_id.clone()));
+    }
+    Ok(secret)
+}
+
+/// The client with this id, if registered.
+pub async fn find(db: &Db, client_id: &str) -> Result<Option<Client>, ClientError> {
+    let Some(row) = sqlx::query(
+        "SELECT client_id, secret_sha256, auth_method, redirect_uris, post_logout_redirect_uris, \
+         backchannel_logout_uri, min_loa, name, source FROM oidc_client WHERE client_id = $1",
+    )
+    .bind(client_id)
+    .fetch_optional(db.pool())
+    .await?
+    else {
+        return Ok(None);
+    };
+    let stored = || ClientError::Stored(client_id.to_owned());
+    let list = |col: &str| -> Result<Vec<String>, ClientError> {
+        let text: String = row.try_get(col)?;
+        serde_json::from_str(&text).map_err(|_| stored())
+    };
+    Ok(Some(Client {
+        client_id: row.try_get("client_id")?,
+        name: row.try_get("name")?,
+        auth_method: AuthMethod::parse(&row.try_get::<String, _>("auth_method")?)
+            .ok_or_else(stored)?,
+        redirect_uris: list("redirect_uris")?,
+        post_logout_redirect_uris: list("post_logout_redirect_uris")?,
+        backchannel_logout_uri: row.try_get("backchannel_logout_uri")?,
+        min_loa: row
+            .try_get::<String, _>("min_loa")?
+            .parse()
+            .map_err(|_| stored())?,
+        source: row.try_get("source")?,
+        secret_sha256: row.try_get("secret_sha256")?,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uris_must_be_https_or_loopback_without_fragments() {
+        assert!(check_redirect_uri("https://app.example.cz/callback").is_ok());
+        assert!(check_redirect_uri("http://localhost:3000/cb").is_ok());
+        assert!(check_redirect_uri("http://127.0.0.1/cb").is_ok());
+        assert!(check_redirect_uri("http://example.cz/cb").is_err());
+        assert!(check_redirect_uri("http://localhost.evil.cz/cb").is_err());
+        assert!(check_redirect_uri("https://app.example.cz/cb#x").is_err());
+        assert!(check_redirect_uri("https://").is_err());
+        assert!(check_redirect_uri("javascript:alert(1)").is_err());
+    }
+
+    #[test]
+    fn ids_are_checked() {
+        assert!(valid_id("urad-portal"));
+        assert!(valid_id("app.example_1"));
+        assert!(!valid_id("a"));
+        assert!(!valid_id("bad id"));
+        assert!(!valid_id("ünicode"));
+    }
+}

@@ -1,0 +1,14 @@
+//! The identity gateway (Identitní brána): one login for all the region's services.
+//!
+//! urad is an OpenID Connect provider for the region's services and brokers the national
+//! identity (NIA) and bank identity (Bank iD) behind it. This crate holds the parts that do not
+//! speak HTTP: signing keys and their rotation ([`keys`]), JOSE ([`jose`]), registered clients
+//! ([`clients`]), levels of assurance ([`loa`]) and the discovery metadata ([`discovery`]).
+
+pub mod clients;
+pub mod discovery;
+pub mod jose;
+pub mod keys;
+pub mod loa;
+
+pub use loa::Loa;

@@ -1,0 +1,140 @@
+//! The identity gateway: discovery, signing keys and their rotation, registered clients.
+
+use crate::harness::{fresh_database, Backend, TestApp};
+use crate::on_both_backends;
+use serde_json::json;
+use urad::StoreArgs;
+use urad_core::ManualClock;
+use urad_identity::clients::{self, NewClient};
+use urad_identity::{jose, keys, Loa};
+
+on_both_backends!(discovery_and_jwks_describe_the_gateway,);
+
+async fn discovery_and_jwks_describe_the_gateway(app: TestApp) {
+    let meta = app.json("/.well-known/openid-configuration", 200).await;
+    assert_eq!(meta["issuer"], app.base.as_str());
+    assert_eq!(meta["jwks_uri"], format!("{}/oidc/jwks", app.base));
+    assert_eq!(meta["code_challenge_methods_supported"], json!(["S256"]));
+    assert!(meta["acr_values_supported"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v == "http://eidas.europa.eu/LoA/high"));
+
+    let jwks = app.json("/oidc/jwks", 200).await;
+    let published: Vec<jose::Jwk> = serde_json::from_value(jwks["keys"].clone()).unwrap();
+    assert_eq!(published.len(), 2, "the active key and the next one");
+    assert!(published
+        .iter()
+        .all(|k| k.alg == "ES256" && k.kty == "EC" && k.use_ == "sig"));
+    assert_ne!(published[0].kid, published[1].kid);
+
+    // What the active key signs verifies with the published keys, and nothing is private.
+    let db = app.store.open().await.unwrap();
+    let token = keys::active(&db)
+        .await
+        .unwrap()
+        .sign("JWT", &json!({ "sub": "x" }));
+    jose::verify(&token, &published).unwrap();
+    assert!(!jwks.to_string().contains("\"d\""));
+}
+
+async fn open(backend: Backend) -> (urad_store::Db, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = StoreArgs {
+        data_dir: dir.path().join("data"),
+        database_url: fresh_database(backend).await,
+    };
+    (store.open().await.unwrap(), dir)
+}
+
+fn kids(keys: &[jose::Jwk]) -> Vec<String> {
+    keys.iter().map(|k| k.kid.clone()).collect()
+}
+
+async fn keys_rotate_with_overlap(backend: Backend) {
+    let (db, _dir) = open(backend).await;
+    let clock = ManualClock::at(1_800_000_000);
+    keys::ensure(&db, &clock).await.unwrap();
+    keys::ensure(&db, &clock).await.unwrap(); // idempotent
+    let first = keys::active(&db).await.unwrap();
+    let before = keys::published(&db, &clock).await.unwrap();
+    assert_eq!(before.len(), 2);
+    let token = first.sign("JWT", &json!({ "sub": "before rotation" }));
+
+    assert!(
+        !keys::rotate_if_due(&db, &clock).await.unwrap(),
+        "a fresh key is not due"
+    );
+    clock.advance(keys::ROTATE_AFTER_SECS);
+    assert!(keys::rotate_if_due(&db, &clock).await.unwrap());
+
+    // The new signing key was published before it signed anything.
+    let second = keys::active(&db).await.unwrap();
+    assert_ne!(second.kid, first.kid);
+    assert!(kids(&before).contains(&second.kid));
+    // The retired key stays published: tokens it signed still verify.
+    let after = keys::published(&db, &clock).await.unwrap();
+    assert_eq!(after.len(), 3);
+    jose::verify(&token, &after).unwrap();
+
+    // Once every token it could have signed has expired, it is gone.
+    clock.advance(keys::RETIRED_KEY_PUBLISHED_SECS + 1);
+    let later = keys::published(&db, &clock).await.unwrap();
+    assert!(!kids(&later).contains(&first.kid));
+    assert!(jose::verify(&token, &later).is_err());
+    keys::rotate(&db, &clock).await.unwrap();
+    assert_eq!(keys::published(&db, &clock).await.unwrap().len(), 3);
+}
+
+async fn clients_are_registered_with_hashed_secrets(backend: Backend) {
+    let (db, _dir) = open(backend).await;
+    let clock = ManualClock::at(1_800_000_000);
+    let mut new = NewClient {
+        client_id: "grant-system".into(),
+        name: "Dotační systém".into(),
+        redirect_uris: vec!["https://dotace.example.cz/callback".into()],
+        post_logout_redirect_uris: vec![],
+        backchannel_logout_uri: Some("https://dotace.example.cz/logout".into()),
+        public: false,
+        min_loa: Loa::Substantial,
+        source: "test".into(),
+    };
+    let secret = clients::add(&db, &clock, &new)
+        .await
+        .unwrap()
+        .expect("a secret");
+    assert!(secret.len() >= 43);
+    let client = clients::find(&db, "grant-system").await.unwrap().unwrap();
+    assert!(client.secret_matches(&secret));
+    assert!(!client.secret_matches("guess"));
+    assert!(!client.is_public());
+    assert_eq!(client.min_loa, Loa::Substantial);
+    assert!(client.allows_redirect("https://dotace.example.cz/callback"));
+    assert!(!client.allows_redirect("https://dotace.example.cz/callback/"));
+    assert!(!client.allows_redirect("https://dotace.example.cz/callback?x=1"));
+    assert!(matches!(
+        clients::add(&db, &clock, &new).await,
+        Err(clients::ClientError::Exists(_))
+    ));
+
+    new.client_id = "mobile-app".into();
+    new.public = true;
+    new.redirect_uris = vec!["http://127.0.0.1:7777/cb".into()];
+    assert!(clients::add(&db, &clock, &new).await.unwrap().is_none());
+    let public = clients::find(&db, "mobile-app").await.unwrap().unwrap();
+    assert!(public.is_public() && !public.secret_matches(""));
+
+    new.client_id = "bad-redirect".into();
+    new.redirect_uris = vec!["http://evil.example.cz/cb".into()];
+    assert!(matches!(
+        clients::add(&db, &clock, &new).await,
+        Err(clients::ClientError::RedirectUri { .. })
+    ));
+    assert!(clients::find(&db, "bad-redirect").await.unwrap().is_none());
+}
+
+crate::for_both_backends!(
+    keys_rotate_with_overlap,
+    clients_are_registered_with_hashed_secrets
+);
