@@ -134,7 +134,154 @@ async fn clients_are_registered_with_hashed_secrets(backend: Backend) {
     assert!(clients::find(&db, "bad-redirect").await.unwrap().is_none());
 }
 
+async fn authorization_requests_are_checked_like_rfc_9700_asks(backend: Backend) {
+    use urad_identity::authorize::{self, AuthorizeError, Prompt};
+    let (db, _dir) = open(backend).await;
+    let clock = ManualClock::at(1_800_000_000);
+    let client = NewClient {
+        client_id: "patient-portal".into(),
+        name: "Portál pacienta".into(),
+        redirect_uris: vec!["https://pacient.example.cz/cb".into()],
+        post_logout_redirect_uris: vec![],
+        backchannel_logout_uri: None,
+        public: false,
+        min_loa: Loa::Substantial,
+        source: "test".into(),
+    };
+    clients::add(&db, &clock, &client).await.unwrap();
+    let good = [
+        ("client_id", "patient-portal"),
+        ("redirect_uri", "https://pacient.example.cz/cb"),
+        ("response_type", "code"),
+        ("scope", "openid profile"),
+        ("state", "s-123"),
+        ("nonce", "n-456"),
+        (
+            "code_challenge",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        ),
+        ("code_challenge_method", "S256"),
+    ];
+    let params = |changes: &[(&str, Option<&str>)]| {
+        let mut p: authorize::Params = good
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        for (k, v) in changes {
+            match v {
+                Some(v) => p.insert(k.to_string(), v.to_string()),
+                None => p.remove(*k),
+            };
+        }
+        p
+    };
+    let ok = authorize::validate(&db, &params(&[])).await.unwrap();
+    assert_eq!(ok.required_loa, Loa::Substantial, "the client's minimum");
+    assert_eq!(
+        (ok.state.as_deref(), ok.nonce.as_deref()),
+        (Some("s-123"), Some("n-456"))
+    );
+    assert_eq!(ok.prompt, Prompt::Default);
+    let high = authorize::validate(
+        &db,
+        &params(&[("acr_values", Some("http://eidas.europa.eu/LoA/high"))]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(high.required_loa, Loa::High, "step-up asked by the request");
+    let low = authorize::validate(
+        &db,
+        &params(&[("acr_values", Some("http://eidas.europa.eu/LoA/low"))]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        low.required_loa,
+        Loa::Substantial,
+        "never below the client's minimum"
+    );
+    let en = authorize::validate(
+        &db,
+        &params(&[
+            ("ui_locales", Some("de en-GB cs")),
+            ("max_age", Some("300")),
+        ]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (en.ui_locale.as_deref(), en.max_age),
+        (Some("en"), Some(300))
+    );
+
+    // Never redirect to an unknown place.
+    for (changes, page) in [
+        (vec![("client_id", Some("nobody"))], "unknown-client"),
+        (vec![("client_id", None)], "missing-client"),
+        (
+            vec![("redirect_uri", Some("https://evil.example.cz/cb"))],
+            "unregistered-redirect-uri",
+        ),
+        (
+            vec![("redirect_uri", Some("https://pacient.example.cz/cb/"))],
+            "unregistered-redirect-uri",
+        ),
+        (vec![("redirect_uri", None)], "missing-redirect-uri"),
+    ] {
+        assert_eq!(
+            authorize::validate(&db, &params(&changes))
+                .await
+                .unwrap_err(),
+            AuthorizeError::Page(page)
+        );
+    }
+    // Everything else goes back to the client with the standard code and its state.
+    for (changes, code) in [
+        (vec![("code_challenge", None)], "invalid_request"),
+        (
+            vec![("code_challenge_method", Some("plain"))],
+            "invalid_request",
+        ),
+        (vec![("code_challenge_method", None)], "invalid_request"),
+        (
+            vec![("code_challenge", Some("too-short"))],
+            "invalid_request",
+        ),
+        (
+            vec![("response_type", Some("token"))],
+            "unsupported_response_type",
+        ),
+        (
+            vec![("response_type", Some("code id_token"))],
+            "unsupported_response_type",
+        ),
+        (vec![("scope", Some("profile"))], "invalid_scope"),
+        (vec![("prompt", Some("none login"))], "invalid_request"),
+        (vec![("max_age", Some("-5"))], "invalid_request"),
+        (vec![("response_mode", Some("fragment"))], "invalid_request"),
+        (vec![("request", Some("eyJ..."))], "request_not_supported"),
+    ] {
+        match authorize::validate(&db, &params(&changes))
+            .await
+            .unwrap_err()
+        {
+            AuthorizeError::Redirect {
+                error,
+                state,
+                redirect_uri,
+                ..
+            } => {
+                assert_eq!(error, code, "{changes:?}");
+                assert_eq!(state.as_deref(), Some("s-123"));
+                assert_eq!(redirect_uri, "https://pacient.example.cz/cb");
+            }
+            other => panic!("{changes:?}: {other:?}"),
+        }
+    }
+}
+
 crate::for_both_backends!(
     keys_rotate_with_overlap,
-    clients_are_registered_with_hashed_secrets
+    clients_are_registered_with_hashed_secrets,
+    authorization_requests_are_checked_like_rfc_9700_asks
 );
