@@ -8,6 +8,7 @@
 pub mod authorize;
 pub mod clients;
 pub mod discovery;
+pub mod grants;
 pub mod jose;
 pub mod keys;
 pub mod loa;

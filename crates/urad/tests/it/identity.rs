@@ -4,7 +4,7 @@ use crate::harness::{fresh_database, Backend, TestApp};
 use crate::on_both_backends;
 use serde_json::json;
 use urad::StoreArgs;
-use urad_core::ManualClock;
+use urad_core::{Clock, ManualClock};
 use urad_identity::clients::{self, NewClient};
 use urad_identity::{jose, keys, Loa};
 
@@ -280,8 +280,177 @@ async fn authorization_requests_are_checked_like_rfc_9700_asks(backend: Backend)
     }
 }
 
+async fn codes_and_refresh_tokens_are_single_use(backend: Backend) {
+    use urad_identity::grants::{self, Grant, GrantError};
+    let (db, _dir) = open(backend).await;
+    let clock = ManualClock::at(1_800_000_000);
+    for id in ["portal", "other"] {
+        let new = NewClient {
+            client_id: id.into(),
+            name: id.into(),
+            redirect_uris: vec![format!("https://{id}.example.cz/cb")],
+            post_logout_redirect_uris: vec![],
+            backchannel_logout_uri: None,
+            public: true,
+            min_loa: Loa::Low,
+            source: "test".into(),
+        };
+        clients::add(&db, &clock, &new).await.unwrap();
+    }
+    let grant = Grant {
+        client_id: "portal".into(),
+        sid: "sid-1".into(),
+        person_id: "person-1".into(),
+        scope: "openid profile".into(),
+        auth_time: clock.now(),
+        loa: Loa::High,
+        amr: vec!["eid".into(), "mfa".into()],
+    };
+    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    let redirect = "https://portal.example.cz/cb";
+    let code = grants::issue_code(&db, &clock, &grant, redirect, challenge, Some("n-1"))
+        .await
+        .unwrap();
+
+    let redeem =
+        |code: String, client: &'static str, redirect: &'static str, verifier: &'static str| {
+            let db = db.clone();
+            let clock = &clock;
+            async move { grants::redeem_code(&db, clock, &code, client, redirect, verifier).await }
+        };
+    assert_eq!(
+        redeem(
+            code.clone(),
+            "portal",
+            redirect,
+            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXx"
+        )
+        .await
+        .unwrap_err(),
+        GrantError::WrongVerifier
+    );
+    assert_eq!(
+        redeem(
+            code.clone(),
+            "portal",
+            "https://portal.example.cz/other",
+            verifier
+        )
+        .await
+        .unwrap_err(),
+        GrantError::WrongRedirectUri
+    );
+    assert_eq!(
+        redeem(code.clone(), "other", redirect, verifier)
+            .await
+            .unwrap_err(),
+        GrantError::WrongClient
+    );
+    assert_eq!(
+        redeem("made-up".into(), "portal", redirect, verifier)
+            .await
+            .unwrap_err(),
+        GrantError::Unknown
+    );
+    let (redeemed, nonce) = redeem(code.clone(), "portal", redirect, verifier)
+        .await
+        .unwrap();
+    assert_eq!(
+        (redeemed.clone(), nonce.as_deref()),
+        (grant.clone(), Some("n-1"))
+    );
+    let refresh = grants::issue_refresh_for_code(&db, &clock, &redeemed, &code)
+        .await
+        .unwrap();
+
+    // A replayed code is refused and takes the tokens it produced with it.
+    assert_eq!(
+        redeem(code.clone(), "portal", redirect, verifier)
+            .await
+            .unwrap_err(),
+        GrantError::Replayed
+    );
+    assert_eq!(
+        grants::rotate_refresh(&db, &clock, &refresh, "portal")
+            .await
+            .unwrap_err(),
+        GrantError::Revoked
+    );
+
+    // Codes expire after a minute.
+    let late = grants::issue_code(&db, &clock, &grant, redirect, challenge, None)
+        .await
+        .unwrap();
+    clock.advance(grants::CODE_TTL_SECS + 1);
+    assert_eq!(
+        redeem(late, "portal", redirect, verifier)
+            .await
+            .unwrap_err(),
+        GrantError::Expired
+    );
+
+    // Refresh tokens rotate; a spent one presented again revokes the family.
+    let code = grants::issue_code(&db, &clock, &grant, redirect, challenge, None)
+        .await
+        .unwrap();
+    let (g, _) = redeem(code.clone(), "portal", redirect, verifier)
+        .await
+        .unwrap();
+    let first = grants::issue_refresh_for_code(&db, &clock, &g, &code)
+        .await
+        .unwrap();
+    let (again, second) = grants::rotate_refresh(&db, &clock, &first, "portal")
+        .await
+        .unwrap();
+    assert_eq!(again, grant, "the grant is carried unchanged");
+    assert_ne!(second, first);
+    assert_eq!(
+        grants::rotate_refresh(&db, &clock, &second, "other")
+            .await
+            .unwrap_err(),
+        GrantError::WrongClient
+    );
+    assert_eq!(
+        grants::rotate_refresh(&db, &clock, &first, "portal")
+            .await
+            .unwrap_err(),
+        GrantError::Replayed
+    );
+    assert_eq!(
+        grants::rotate_refresh(&db, &clock, &second, "portal")
+            .await
+            .unwrap_err(),
+        GrantError::Revoked
+    );
+
+    // Rotation never extends the family's life.
+    let code = grants::issue_code(&db, &clock, &grant, redirect, challenge, None)
+        .await
+        .unwrap();
+    let (g, _) = redeem(code.clone(), "portal", redirect, verifier)
+        .await
+        .unwrap();
+    let mut token = grants::issue_refresh_for_code(&db, &clock, &g, &code)
+        .await
+        .unwrap();
+    clock.advance(grants::REFRESH_TTL_SECS - 10);
+    token = grants::rotate_refresh(&db, &clock, &token, "portal")
+        .await
+        .unwrap()
+        .1;
+    clock.advance(11);
+    assert_eq!(
+        grants::rotate_refresh(&db, &clock, &token, "portal")
+            .await
+            .unwrap_err(),
+        GrantError::Expired
+    );
+}
+
 crate::for_both_backends!(
     keys_rotate_with_overlap,
     clients_are_registered_with_hashed_secrets,
-    authorization_requests_are_checked_like_rfc_9700_asks
+    authorization_requests_are_checked_like_rfc_9700_asks,
+    codes_and_refresh_tokens_are_single_use
 );
