@@ -12,5 +12,6 @@ pub mod grants;
 pub mod jose;
 pub mod keys;
 pub mod loa;
+pub mod tokens;
 
 pub use loa::Loa;

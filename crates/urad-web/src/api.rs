@@ -35,6 +35,7 @@ pub(crate) fn routes() -> Router<AppState> {
         get_service,
         crate::oidc::openid_configuration,
         crate::oidc::jwks,
+        crate::oidc::token,
         crate::ops::healthz,
         crate::ops::readyz,
         crate::ops::metrics

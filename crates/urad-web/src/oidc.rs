@@ -1,14 +1,22 @@
-//! The identity gateway's HTTP face: discovery and the published signing keys. The flows
-//! (authorize, token, userinfo, logout) come next; see issue #3.
+//! The identity gateway's HTTP face: discovery, the published signing keys and the token
+//! endpoint. The sign-in flow (authorize with the upstream identity providers), userinfo and
+//! logout come next; see issue #3 and docs/adr/0003-identity-gateway.md.
 
 use crate::AppState;
+use axum::body::Bytes;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Json;
 use axum::Router;
-use urad_identity::{discovery, keys};
+use base64::Engine;
+use serde_json::json;
+use std::collections::HashMap;
+use urad_identity::clients::{self, AuthMethod, Client};
+use urad_identity::grants::{self, GrantError};
+use urad_identity::{discovery, keys, tokens};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -17,6 +25,7 @@ pub(crate) fn routes() -> Router<AppState> {
             get(openid_configuration),
         )
         .route(discovery::JWKS_PATH, get(jwks))
+        .route(discovery::TOKEN_PATH, post(token))
 }
 
 /// OpenID Provider metadata.
@@ -47,4 +56,257 @@ pub(crate) async fn jwks(State(state): State<AppState>) -> Response {
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
     }
+}
+
+/// An OAuth error answer (RFC 6749 §5.2), never cached.
+pub(crate) struct OAuthError {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+}
+
+fn oauth_error(status: StatusCode, error: &'static str, description: &str) -> OAuthError {
+    OAuthError {
+        status,
+        error,
+        description: description.to_owned(),
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let mut response = (
+            self.status,
+            [(header::CACHE_CONTROL, "no-store")],
+            Json(json!({ "error": self.error, "error_description": self.description })),
+        )
+            .into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static(r#"Basic realm="urad""#),
+            );
+        }
+        response
+    }
+}
+
+/// Parameters of a form body; a parameter given twice is an error (RFC 6749 §3.2).
+fn form(body: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).map_err(|_| {
+        oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "the body is not a form",
+        )
+    })?;
+    let mut map = HashMap::new();
+    for (k, v) in pairs {
+        if map.insert(k.clone(), v).is_some() {
+            return Err(oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                &format!("parameter {k} is repeated"),
+            ));
+        }
+    }
+    Ok(map)
+}
+
+/// Authenticates the client (RFC 6749 §2.3): HTTP Basic for confidential clients, `client_id`
+/// alone for public ones. Any failure is `invalid_client`, without saying which part failed.
+async fn authenticate_client(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+) -> Result<Client, OAuthError> {
+    let refused = || {
+        oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client authentication failed",
+        )
+    };
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "));
+    let (client_id, secret) = match basic {
+        Some(encoded) => {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(encoded.trim())
+                .ok()
+                .and_then(|d| String::from_utf8(d).ok())
+                .ok_or_else(refused)?;
+            let (id, secret) = decoded.split_once(':').ok_or_else(refused)?;
+            // The parts are form-encoded before Basic encoding (RFC 6749 §2.3.1).
+            let unescape = |s: &str| -> Option<String> {
+                serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("v={s}"))
+                    .ok()
+                    .and_then(|v| v.into_iter().next().map(|(_, v)| v))
+            };
+            (
+                unescape(id).ok_or_else(refused)?,
+                Some(unescape(secret).ok_or_else(refused)?),
+            )
+        }
+        None => (params.get("client_id").cloned().ok_or_else(refused)?, None),
+    };
+    if params.get("client_id").is_some_and(|id| *id != client_id) {
+        return Err(refused());
+    }
+    let client = clients::find(&state.db, &client_id)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot read clients");
+            oauth_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "try again",
+            )
+        })?
+        .ok_or_else(refused)?;
+    let authenticated = match (client.auth_method, &secret) {
+        (AuthMethod::None, None) => true,
+        (AuthMethod::ClientSecretBasic, Some(s)) => client.secret_matches(s),
+        _ => false,
+    };
+    if authenticated {
+        Ok(client)
+    } else {
+        Err(refused())
+    }
+}
+
+fn grant_error(e: GrantError) -> OAuthError {
+    match e {
+        GrantError::Database(msg) => {
+            tracing::error!(error = %msg, "token endpoint database error");
+            oauth_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "try again",
+            )
+        }
+        other => {
+            tracing::info!(reason = %other, "grant refused");
+            oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", &other.to_string())
+        }
+    }
+}
+
+/// The token endpoint: authorization codes (with PKCE) and refresh tokens.
+#[utoipa::path(post, path = "/oidc/token", tag = "identity",
+    request_body(content_type = "application/x-www-form-urlencoded", description = "RFC 6749 token request"),
+    responses(
+        (status = 200, description = "Tokens (RFC 6749 §5.1)", content_type = "application/json"),
+        (status = 400, description = "invalid_request, invalid_grant, unsupported_grant_type", content_type = "application/json"),
+        (status = 401, description = "invalid_client", content_type = "application/json")))]
+pub(crate) async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let params = match form(&body) {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let client = match authenticate_client(&state, &headers, &params).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    let clock = state.clock.as_ref();
+    let param = |k: &str| params.get(k).map(String::as_str).unwrap_or("");
+    let (grant, nonce, refresh) = match param("grant_type") {
+        "authorization_code" => {
+            let code = param("code");
+            if code.is_empty()
+                || param("code_verifier").is_empty()
+                || param("redirect_uri").is_empty()
+            {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "code, redirect_uri and code_verifier are required",
+                )
+                .into_response();
+            }
+            let (grant, nonce) = match grants::redeem_code(
+                &state.db,
+                clock,
+                code,
+                &client.client_id,
+                param("redirect_uri"),
+                param("code_verifier"),
+            )
+            .await
+            {
+                Ok(g) => g,
+                Err(e) => return grant_error(e).into_response(),
+            };
+            let refresh = match grants::issue_refresh_for_code(&state.db, clock, &grant, code).await
+            {
+                Ok(r) => r,
+                Err(e) => return grant_error(e).into_response(),
+            };
+            (grant, nonce, refresh)
+        }
+        "refresh_token" => {
+            match grants::rotate_refresh(
+                &state.db,
+                clock,
+                param("refresh_token"),
+                &client.client_id,
+            )
+            .await
+            {
+                Ok((grant, next)) => (grant, None, next),
+                Err(e) => return grant_error(e).into_response(),
+            }
+        }
+        "" => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "grant_type is required",
+            )
+            .into_response();
+        }
+        _ => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "use authorization_code or refresh_token",
+            )
+            .into_response();
+        }
+    };
+    let key = match keys::active(&state.db).await {
+        Ok(k) => k,
+        Err(e) => {
+            tracing::error!(error = %e, "no signing key");
+            return oauth_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "try again",
+            )
+            .into_response();
+        }
+    };
+    let now = clock.now();
+    (
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::PRAGMA, "no-cache"),
+        ],
+        Json(json!({
+            "access_token": tokens::access_token(&key, &state.issuer, &grant, now),
+            "token_type": "Bearer",
+            "expires_in": tokens::ACCESS_TOKEN_TTL_SECS,
+            "id_token": tokens::id_token(&key, &state.issuer, &grant, nonce.as_deref(), now),
+            "refresh_token": refresh,
+            "scope": grant.scope,
+        })),
+    )
+        .into_response()
 }

@@ -8,7 +8,10 @@ use urad_core::{Clock, ManualClock};
 use urad_identity::clients::{self, NewClient};
 use urad_identity::{jose, keys, Loa};
 
-on_both_backends!(discovery_and_jwks_describe_the_gateway,);
+on_both_backends!(
+    discovery_and_jwks_describe_the_gateway,
+    token_endpoint_redeems_codes_and_rotates_refresh_tokens,
+);
 
 async fn discovery_and_jwks_describe_the_gateway(app: TestApp) {
     let meta = app.json("/.well-known/openid-configuration", 200).await;
@@ -37,6 +40,180 @@ async fn discovery_and_jwks_describe_the_gateway(app: TestApp) {
         .sign("JWT", &json!({ "sub": "x" }));
     jose::verify(&token, &published).unwrap();
     assert!(!jwks.to_string().contains("\"d\""));
+}
+
+async fn token_endpoint_redeems_codes_and_rotates_refresh_tokens(app: TestApp) {
+    use urad_identity::grants::{self, Grant};
+    let db = app.store.open().await.unwrap();
+    let clock = urad_core::SystemClock;
+    let secret = clients::add(
+        &db,
+        &clock,
+        &NewClient {
+            client_id: "the-rp".into(),
+            name: "RP".into(),
+            redirect_uris: vec!["https://rp.example.cz/cb".into()],
+            post_logout_redirect_uris: vec![],
+            backchannel_logout_uri: None,
+            public: false,
+            min_loa: Loa::Low,
+            source: "test".into(),
+        },
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let grant = Grant {
+        client_id: "the-rp".into(),
+        sid: "sid-http".into(),
+        person_id: "person-http".into(),
+        scope: "openid".into(),
+        auth_time: clock.now(),
+        loa: Loa::Substantial,
+        amr: vec!["eid".into()],
+    };
+    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    let new_code = || {
+        grants::issue_code(
+            &db,
+            &clock,
+            &grant,
+            "https://rp.example.cz/cb",
+            challenge,
+            Some("n-http"),
+        )
+    };
+    let post = |form: Vec<(&'static str, String)>, user: Option<(&'static str, String)>| {
+        let mut req = app.client.post(app.url("/oidc/token")).form(&form);
+        if let Some((id, secret)) = user {
+            req = req.basic_auth(id, Some(secret));
+        }
+        async move {
+            let r = req.send().await.unwrap();
+            let status = r.status().as_u16();
+            let headers = r.headers().clone();
+            (
+                status,
+                headers,
+                r.json::<serde_json::Value>().await.unwrap(),
+            )
+        }
+    };
+    let code_form = |code: String, verifier: &str| {
+        vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("code", code),
+            ("redirect_uri", "https://rp.example.cz/cb".to_owned()),
+            ("code_verifier", verifier.to_owned()),
+        ]
+    };
+    let rp = || Some(("the-rp", secret.clone()));
+
+    let code = new_code().await.unwrap();
+    let (status, headers, body) = post(code_form(code.clone(), verifier), rp()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(body["token_type"], "Bearer");
+    let jwks: Vec<jose::Jwk> =
+        serde_json::from_value(app.json("/oidc/jwks", 200).await["keys"].clone()).unwrap();
+    let (_, id) = jose::verify(body["id_token"].as_str().unwrap(), &jwks).unwrap();
+    assert_eq!(id["iss"], app.base.as_str());
+    assert_eq!(id["aud"], "the-rp");
+    assert_eq!(id["nonce"], "n-http");
+    assert_eq!(id["acr"], "http://eidas.europa.eu/LoA/substantial");
+    let (_, at) = jose::verify(body["access_token"].as_str().unwrap(), &jwks).unwrap();
+    assert_eq!(at["client_id"], "the-rp");
+
+    // A replayed code is refused with the standard error.
+    let (status, _, replay) = post(code_form(code, verifier), rp()).await;
+    assert_eq!(
+        (status, replay["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+
+    // Refresh tokens rotate; reuse revokes the family.
+    let code = new_code().await.unwrap();
+    let (_, _, tokens) = post(code_form(code, verifier), rp()).await;
+    let first = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let refresh = |t: &str| {
+        vec![
+            ("grant_type", "refresh_token".to_owned()),
+            ("refresh_token", t.to_owned()),
+        ]
+    };
+    let (status, _, next) = post(refresh(&first), rp()).await;
+    assert_eq!(status, 200, "{next}");
+    let second = next["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(first, second);
+    let (status, _, reuse) = post(refresh(&first), rp()).await;
+    assert_eq!(
+        (status, reuse["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let (status, _, revoked) = post(refresh(&second), rp()).await;
+    assert_eq!(
+        (status, revoked["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+
+    // Wrong verifier, missing verifier, unknown client, wrong secret, unsupported grant.
+    let code = new_code().await.unwrap();
+    let (status, _, e) = post(
+        code_form(code.clone(), "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXx"),
+        rp(),
+    )
+    .await;
+    assert_eq!((status, e["error"].as_str()), (400, Some("invalid_grant")));
+    let (status, _, e) = post(code_form(code.clone(), ""), rp()).await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    let (status, headers, e) = post(
+        code_form(code.clone(), verifier),
+        Some(("the-rp", "wrong".into())),
+    )
+    .await;
+    assert_eq!((status, e["error"].as_str()), (401, Some("invalid_client")));
+    assert!(headers.contains_key("www-authenticate"));
+    let (status, _, e) = post(
+        code_form(code.clone(), verifier),
+        Some(("nobody", "x".into())),
+    )
+    .await;
+    assert_eq!((status, e["error"].as_str()), (401, Some("invalid_client")));
+    let mut no_auth = code_form(code.clone(), verifier);
+    no_auth.push(("client_id", "the-rp".into()));
+    let (status, _, e) = post(no_auth, None).await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (401, Some("invalid_client")),
+        "a confidential client must authenticate"
+    );
+    let (status, _, e) = post(vec![("grant_type", "password".into())], rp()).await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (400, Some("unsupported_grant_type"))
+    );
+    // The code survived the failed attempts and still works once.
+    let (status, _, _) = post(code_form(code, verifier), rp()).await;
+    assert_eq!(status, 200);
+    // A parameter given twice is refused.
+    let r = app
+        .client
+        .post(app.url("/oidc/token"))
+        .basic_auth("the-rp", Some(secret.clone()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=refresh_token&grant_type=authorization_code")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["error"],
+        "invalid_request"
+    );
 }
 
 async fn open(backend: Backend) -> (urad_store::Db, tempfile::TempDir) {
