@@ -297,6 +297,29 @@ pub async fn rotate_refresh(
     Ok((grant, next))
 }
 
+/// Revokes a refresh token presented by its client, and with it the whole family (RFC 7009:
+/// revoking a refresh token should revoke the grant). Unknown tokens and other clients' tokens
+/// are ignored silently, as RFC 7009 §2.2 asks, so the endpoint reveals nothing.
+pub async fn revoke_refresh(
+    db: &Db,
+    clock: &dyn Clock,
+    token: &str,
+    client_id: &str,
+) -> Result<bool, GrantError> {
+    let row = sqlx::query("SELECT family_id, client_id FROM refresh_token WHERE token_sha256 = $1")
+        .bind(sha256(token))
+        .fetch_optional(db.pool())
+        .await?;
+    let Some(row) = row else {
+        return Ok(false);
+    };
+    if row.try_get::<String, _>("client_id")? != client_id {
+        return Ok(false);
+    }
+    revoke_family(db, clock.now(), &row.try_get::<String, _>("family_id")?).await?;
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -36,6 +36,7 @@ pub(crate) fn routes() -> Router<AppState> {
         crate::oidc::openid_configuration,
         crate::oidc::jwks,
         crate::oidc::token,
+        crate::oidc::revoke,
         crate::ops::healthz,
         crate::ops::readyz,
         crate::ops::metrics

@@ -26,6 +26,7 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route(discovery::JWKS_PATH, get(jwks))
         .route(discovery::TOKEN_PATH, post(token))
+        .route(discovery::REVOCATION_PATH, post(revoke))
 }
 
 /// OpenID Provider metadata.
@@ -309,4 +310,43 @@ pub(crate) async fn token(
         })),
     )
         .into_response()
+}
+
+/// Token revocation (RFC 7009). A refresh token is revoked with its whole family. Access
+/// tokens live five minutes and are not tracked, so revoking one is accepted and has no
+/// further effect than its expiry; ending the session (sign-out) stops userinfo at once.
+#[utoipa::path(post, path = "/oidc/revoke", tag = "identity",
+    request_body(content_type = "application/x-www-form-urlencoded", description = "RFC 7009 revocation request"),
+    responses(
+        (status = 200, description = "Revoked, or nothing to revoke (RFC 7009 §2.2)"),
+        (status = 400, description = "invalid_request", content_type = "application/json"),
+        (status = 401, description = "invalid_client", content_type = "application/json")))]
+pub(crate) async fn revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let params = match form(&body) {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let client = match authenticate_client(&state, &headers, &params).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    let Some(token) = params.get("token").filter(|t| !t.is_empty()) else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "token is required",
+        )
+        .into_response();
+    };
+    match grants::revoke_refresh(&state.db, state.clock.as_ref(), token, &client.client_id).await {
+        Ok(revoked) => {
+            tracing::info!(client = %client.client_id, revoked, "token revocation");
+            ([(header::CACHE_CONTROL, "no-store")], "").into_response()
+        }
+        Err(e) => grant_error(e).into_response(),
+    }
 }

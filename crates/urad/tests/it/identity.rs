@@ -157,6 +157,26 @@ async fn token_endpoint_redeems_codes_and_rotates_refresh_tokens(app: TestApp) {
         (400, Some("invalid_grant"))
     );
 
+    // Revoking a refresh token ends its family; others' and unknown tokens are ignored.
+    let code = new_code().await.unwrap();
+    let (_, _, tokens) = post(code_form(code, verifier), rp()).await;
+    let kept = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let revoke = |token: &str, user: Option<(&'static str, String)>| {
+        let mut req = app
+            .client
+            .post(app.url("/oidc/revoke"))
+            .form(&[("token", token)]);
+        if let Some((id, secret)) = user {
+            req = req.basic_auth(id, Some(secret));
+        }
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(revoke("no-such-token", rp()).await, 200);
+    assert_eq!(revoke(&kept, Some(("the-rp", "wrong".into()))).await, 401);
+    assert_eq!(revoke(&kept, rp()).await, 200);
+    let (status, _, e) = post(refresh(&kept), rp()).await;
+    assert_eq!((status, e["error"].as_str()), (400, Some("invalid_grant")));
+
     // Wrong verifier, missing verifier, unknown client, wrong secret, unsupported grant.
     let code = new_code().await.unwrap();
     let (status, _, e) = post(
@@ -596,6 +616,32 @@ async fn codes_and_refresh_tokens_are_single_use(backend: Backend) {
     );
     assert_eq!(
         grants::rotate_refresh(&db, &clock, &second, "portal")
+            .await
+            .unwrap_err(),
+        GrantError::Revoked
+    );
+
+    // Only the client that holds a refresh token can revoke it.
+    let code = grants::issue_code(&db, &clock, &grant, redirect, challenge, None)
+        .await
+        .unwrap();
+    let (g, _) = redeem(code.clone(), "portal", redirect, verifier)
+        .await
+        .unwrap();
+    let token = grants::issue_refresh_for_code(&db, &clock, &g, &code)
+        .await
+        .unwrap();
+    assert!(!grants::revoke_refresh(&db, &clock, &token, "other")
+        .await
+        .unwrap());
+    let (_, token) = grants::rotate_refresh(&db, &clock, &token, "portal")
+        .await
+        .unwrap();
+    assert!(grants::revoke_refresh(&db, &clock, &token, "portal")
+        .await
+        .unwrap());
+    assert_eq!(
+        grants::rotate_refresh(&db, &clock, &token, "portal")
             .await
             .unwrap_err(),
         GrantError::Revoked
