@@ -12,6 +12,7 @@ pub mod grants;
 pub mod jose;
 pub mod keys;
 pub mod loa;
+pub mod sessions;
 pub mod tokens;
 
 pub use loa::Loa;

@@ -671,9 +671,178 @@ async fn codes_and_refresh_tokens_are_single_use(backend: Backend) {
     );
 }
 
+async fn sessions_start_end_and_link_people_by_verified_identifiers_only(backend: Backend) {
+    use urad_identity::grants::{self, Grant, GrantError};
+    use urad_identity::sessions::{self, UpstreamLogin};
+    let (db, _dir) = open(backend).await;
+    let clock = ManualClock::at(1_800_000_000);
+    let nia = UpstreamLogin {
+        upstream: "nia".into(),
+        subject: "nia-sub-1".into(),
+        link_key: Some("CZ/8001011234".into()),
+        loa: Loa::High,
+        amr: vec!["eid".into()],
+        claims: json!({ "given_name": "Jana", "family_name": "Nováková", "birthdate": "1980-01-01" }),
+        id_token: Some("upstream.id.token".into()),
+    };
+    let person = sessions::resolve_person(&db, &clock, &nia).await.unwrap();
+    assert_eq!(
+        sessions::resolve_person(&db, &clock, &nia).await.unwrap(),
+        person,
+        "the same login, the same person"
+    );
+    // The same person at her bank: linked through the verified identifier.
+    let bank = UpstreamLogin {
+        upstream: "bankid".into(),
+        subject: "bank-77".into(),
+        loa: Loa::Substantial,
+        ..nia.clone()
+    };
+    assert_eq!(
+        sessions::resolve_person(&db, &clock, &bank).await.unwrap(),
+        person
+    );
+    // Someone with the same name but no verified identifier in common is someone else.
+    let namesake = UpstreamLogin {
+        upstream: "bankid".into(),
+        subject: "bank-78".into(),
+        link_key: Some("CZ/9002021234".into()),
+        ..nia.clone()
+    };
+    assert_ne!(
+        sessions::resolve_person(&db, &clock, &namesake)
+            .await
+            .unwrap(),
+        person
+    );
+    let unlinked = UpstreamLogin {
+        upstream: "demo".into(),
+        subject: "d-1".into(),
+        link_key: None,
+        ..nia.clone()
+    };
+    assert_ne!(
+        sessions::resolve_person(&db, &clock, &unlinked)
+            .await
+            .unwrap(),
+        person
+    );
+
+    // Every sign-in is a new session with a new id.
+    let (token, session) = sessions::start(&db, &clock, &person, &nia, Some("Firefox"))
+        .await
+        .unwrap();
+    let (token2, session2) = sessions::start(&db, &clock, &person, &bank, None)
+        .await
+        .unwrap();
+    assert_ne!(token, token2);
+    assert_ne!(session.sid, session2.sid);
+    let found = sessions::find(&db, &clock, &token).await.unwrap().unwrap();
+    assert_eq!(found, session);
+    assert_eq!(found.loa, Loa::High);
+    assert_eq!(found.claims["family_name"], "Nováková");
+    assert!(sessions::find(&db, &clock, "not-a-token")
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        sessions::live_sessions(&db, &clock, &person)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // Ending a session ends its refresh tokens for every client and hands back the upstream
+    // ID token for logout propagation.
+    clients::add(
+        &db,
+        &clock,
+        &NewClient {
+            client_id: "portal".into(),
+            name: "Portál".into(),
+            redirect_uris: vec!["https://portal.example.cz/cb".into()],
+            post_logout_redirect_uris: vec![],
+            backchannel_logout_uri: None,
+            public: true,
+            min_loa: Loa::Low,
+            source: "test".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let grant = Grant {
+        client_id: "portal".into(),
+        sid: session.sid.clone(),
+        person_id: person.clone(),
+        scope: "openid".into(),
+        auth_time: session.auth_time,
+        loa: session.loa,
+        amr: session.amr.clone(),
+    };
+    let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    let code = grants::issue_code(
+        &db,
+        &clock,
+        &grant,
+        "https://portal.example.cz/cb",
+        challenge,
+        None,
+    )
+    .await
+    .unwrap();
+    let (g, _) = grants::redeem_code(
+        &db,
+        &clock,
+        &code,
+        "portal",
+        "https://portal.example.cz/cb",
+        "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+    )
+    .await
+    .unwrap();
+    let refresh = grants::issue_refresh_for_code(&db, &clock, &g, &code)
+        .await
+        .unwrap();
+    assert!(sessions::is_live(&db, &clock, &session.sid).await.unwrap());
+    assert_eq!(
+        sessions::end(&db, &clock, &session.sid).await.unwrap(),
+        Some(Some("upstream.id.token".into()))
+    );
+    assert_eq!(
+        sessions::end(&db, &clock, &session.sid).await.unwrap(),
+        None,
+        "ending twice does nothing"
+    );
+    assert!(!sessions::is_live(&db, &clock, &session.sid).await.unwrap());
+    assert!(sessions::find(&db, &clock, &token).await.unwrap().is_none());
+    assert_eq!(
+        grants::rotate_refresh(&db, &clock, &refresh, "portal")
+            .await
+            .unwrap_err(),
+        GrantError::Revoked
+    );
+    assert_eq!(
+        sessions::live_sessions(&db, &clock, &person).await.unwrap(),
+        vec![session2.clone()]
+    );
+
+    // Sessions expire after a working day.
+    clock.advance(sessions::SESSION_TTL_SECS);
+    assert!(sessions::find(&db, &clock, &token2)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(sessions::live_sessions(&db, &clock, &person)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
 crate::for_both_backends!(
     keys_rotate_with_overlap,
     clients_are_registered_with_hashed_secrets,
     authorization_requests_are_checked_like_rfc_9700_asks,
-    codes_and_refresh_tokens_are_single_use
+    codes_and_refresh_tokens_are_single_use,
+    sessions_start_end_and_link_people_by_verified_identifiers_only
 );

@@ -1,0 +1,273 @@
+//! People, their linked logins, and single sign-on sessions. Everything is in the database,
+//! so any process can serve any request; a session is found by the SHA-256 of its cookie.
+
+use crate::grants::random_token;
+use crate::jose::b64;
+use crate::loa::Loa;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use urad_core::Clock;
+use urad_store::Db;
+
+/// A session lasts at most a working day, however active.
+pub const SESSION_TTL_SECS: i64 = 8 * 3600;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("database error: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("stored session is unreadable: {0}")]
+    Stored(String),
+}
+
+fn sha256(text: &str) -> String {
+    b64(&Sha256::digest(text.as_bytes()))
+}
+
+/// A login at an upstream identity provider, as the gateway saw it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UpstreamLogin {
+    /// The upstream's configured name (`nia`, `bankid`, `demo` …).
+    pub upstream: String,
+    /// The upstream's `sub`.
+    pub subject: String,
+    /// A verified identifier that the same person has at every upstream (for linking), if the
+    /// upstream asserts one. Never a name.
+    pub link_key: Option<String>,
+    /// The level the upstream asserted in its ID token.
+    pub loa: Loa,
+    pub amr: Vec<String>,
+    /// Identity data (name, birth date, address …) mapped to OpenID Connect claims.
+    pub claims: Value,
+    /// The upstream's ID token, kept for logout propagation.
+    pub id_token: Option<String>,
+}
+
+/// The person behind `login`: the one this upstream identity is linked to, else the one whose
+/// other identity has the same verified link key, else a new person.
+pub async fn resolve_person(
+    db: &Db,
+    clock: &dyn Clock,
+    login: &UpstreamLogin,
+) -> Result<String, SessionError> {
+    let now = clock.now();
+    let link = login.link_key.as_deref().map(sha256);
+    if let Some(row) = sqlx::query(
+        "SELECT person_id FROM person_identity WHERE upstream = $1 AND upstream_subject = $2",
+    )
+    .bind(&login.upstream)
+    .bind(&login.subject)
+    .fetch_optional(db.pool())
+    .await?
+    {
+        let person: String = row.try_get("person_id")?;
+        sqlx::query("UPDATE person_identity SET last_used_at = $1, link_key_sha256 = COALESCE(link_key_sha256, $2) WHERE upstream = $3 AND upstream_subject = $4")
+            .bind(now)
+            .bind(&link)
+            .bind(&login.upstream)
+            .bind(&login.subject)
+            .execute(db.pool())
+            .await?;
+        return Ok(person);
+    }
+    let mut tx = db.pool().begin().await?;
+    let linked: Option<String> = match &link {
+        Some(l) => sqlx::query("SELECT person_id FROM person_identity WHERE link_key_sha256 = $1 ORDER BY linked_at LIMIT 1")
+            .bind(l)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get("person_id"))
+            .transpose()?,
+        None => None,
+    };
+    let person = match linked {
+        Some(p) => p,
+        None => {
+            let id = random_token();
+            sqlx::query("INSERT INTO person (id, created_at) VALUES ($1, $2)")
+                .bind(&id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            id
+        }
+    };
+    sqlx::query(
+        "INSERT INTO person_identity (upstream, upstream_subject, person_id, link_key_sha256, linked_at, last_used_at) \
+         VALUES ($1, $2, $3, $4, $5, $5)",
+    )
+    .bind(&login.upstream)
+    .bind(&login.subject)
+    .bind(&person)
+    .bind(&link)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(person)
+}
+
+/// A signed-in browser.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Session {
+    pub sid: String,
+    pub person_id: String,
+    pub upstream: String,
+    pub loa: Loa,
+    pub amr: Vec<String>,
+    pub auth_time: i64,
+    pub claims: Value,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub user_agent: Option<String>,
+}
+
+/// Starts a new session for `person_id` after `login`. Always a new token and `sid`: a
+/// session id is never carried over a sign-in (no fixation). Returns the cookie token.
+pub async fn start(
+    db: &Db,
+    clock: &dyn Clock,
+    person_id: &str,
+    login: &UpstreamLogin,
+    user_agent: Option<&str>,
+) -> Result<(String, Session), SessionError> {
+    let now = clock.now();
+    let token = random_token();
+    let session = Session {
+        sid: random_token(),
+        person_id: person_id.to_owned(),
+        upstream: login.upstream.clone(),
+        loa: login.loa,
+        amr: login.amr.clone(),
+        auth_time: now,
+        claims: login.claims.clone(),
+        created_at: now,
+        expires_at: now + SESSION_TTL_SECS,
+        user_agent: user_agent.map(|u| u.chars().take(200).collect()),
+    };
+    sqlx::query(
+        "INSERT INTO sso_session (token_sha256, sid, person_id, upstream, loa, amr, auth_time, claims, upstream_id_token, \
+         user_agent, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(sha256(&token))
+    .bind(&session.sid)
+    .bind(person_id)
+    .bind(&session.upstream)
+    .bind(session.loa.code())
+    .bind(session.amr.join(" "))
+    .bind(now)
+    .bind(session.claims.to_string())
+    .bind(&login.id_token)
+    .bind(&session.user_agent)
+    .bind(now)
+    .bind(session.expires_at)
+    .execute(db.pool())
+    .await?;
+    Ok((token, session))
+}
+
+const COLUMNS: &str =
+    "sid, person_id, upstream, loa, amr, auth_time, claims, created_at, expires_at, user_agent";
+
+fn session_from(row: &sqlx::any::AnyRow) -> Result<Session, SessionError> {
+    let loa: String = row.try_get("loa")?;
+    let amr: String = row.try_get("amr")?;
+    let claims: String = row.try_get("claims")?;
+    Ok(Session {
+        sid: row.try_get("sid")?,
+        person_id: row.try_get("person_id")?,
+        upstream: row.try_get("upstream")?,
+        loa: loa.parse().map_err(SessionError::Stored)?,
+        amr: amr
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        auth_time: row.try_get("auth_time")?,
+        claims: serde_json::from_str(&claims).map_err(|e| SessionError::Stored(e.to_string()))?,
+        created_at: row.try_get("created_at")?,
+        expires_at: row.try_get("expires_at")?,
+        user_agent: row.try_get("user_agent")?,
+    })
+}
+
+/// The live session a cookie token belongs to.
+pub async fn find(
+    db: &Db,
+    clock: &dyn Clock,
+    token: &str,
+) -> Result<Option<Session>, SessionError> {
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM sso_session WHERE token_sha256 = $1 AND ended_at IS NULL AND expires_at > $2"
+    ))
+    .bind(sha256(token))
+    .bind(clock.now())
+    .fetch_optional(db.pool())
+    .await?
+    .map(|r| session_from(&r))
+    .transpose()
+}
+
+/// Whether the session `sid` is live (for userinfo and refresh).
+pub async fn is_live(db: &Db, clock: &dyn Clock, sid: &str) -> Result<bool, SessionError> {
+    Ok(sqlx::query(
+        "SELECT sid FROM sso_session WHERE sid = $1 AND ended_at IS NULL AND expires_at > $2",
+    )
+    .bind(sid)
+    .bind(clock.now())
+    .fetch_optional(db.pool())
+    .await?
+    .is_some())
+}
+
+/// A person's live sessions, newest first ("My account" lists them and can end each).
+pub async fn live_sessions(
+    db: &Db,
+    clock: &dyn Clock,
+    person_id: &str,
+) -> Result<Vec<Session>, SessionError> {
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM sso_session WHERE person_id = $1 AND ended_at IS NULL AND expires_at > $2 ORDER BY created_at DESC, sid"
+    ))
+    .bind(person_id)
+    .bind(clock.now())
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(session_from)
+    .collect()
+}
+
+/// Ends a session and revokes every refresh token issued in it, for every client. Returns the
+/// upstream ID token (to end the upstream session too) if the session was live.
+pub async fn end(
+    db: &Db,
+    clock: &dyn Clock,
+    sid: &str,
+) -> Result<Option<Option<String>>, SessionError> {
+    let now = clock.now();
+    let mut tx = db.pool().begin().await?;
+    let row = sqlx::query(
+        "SELECT upstream_id_token FROM sso_session WHERE sid = $1 AND ended_at IS NULL",
+    )
+    .bind(sid)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let upstream_id_token: Option<String> = row.try_get("upstream_id_token")?;
+    sqlx::query("UPDATE sso_session SET ended_at = $1 WHERE sid = $2 AND ended_at IS NULL")
+        .bind(now)
+        .bind(sid)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE refresh_token SET revoked_at = $1 WHERE sid = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(sid)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Some(upstream_id_token))
+}
