@@ -271,3 +271,23 @@ pub async fn end(
     tx.commit().await?;
     Ok(Some(upstream_id_token))
 }
+
+/// The claims of a live session, for userinfo.
+pub async fn claims_of_live(
+    db: &Db,
+    clock: &dyn Clock,
+    sid: &str,
+) -> Result<Option<Value>, SessionError> {
+    let row = sqlx::query(
+        "SELECT claims FROM sso_session WHERE sid = $1 AND ended_at IS NULL AND expires_at > $2",
+    )
+    .bind(sid)
+    .bind(clock.now())
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|r| {
+        let text: String = r.try_get("claims")?;
+        serde_json::from_str(&text).map_err(|e| SessionError::Stored(e.to_string()))
+    })
+    .transpose()
+}

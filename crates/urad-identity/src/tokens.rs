@@ -48,6 +48,35 @@ pub fn access_token(key: &EcKey, issuer: &str, grant: &Grant, now: i64) -> Strin
     )
 }
 
+/// The claims a scope releases (OpenID Connect Core §5.4).
+pub fn claims_for_scopes(scope: &str, all: &Value) -> serde_json::Map<String, Value> {
+    let mut released = serde_json::Map::new();
+    for s in scope.split(' ') {
+        let names: &[&str] = match s {
+            "profile" => &[
+                "name",
+                "given_name",
+                "family_name",
+                "middle_name",
+                "birthdate",
+                "gender",
+                "locale",
+            ],
+            "email" => &["email", "email_verified"],
+            "address" => &["address"],
+            "phone" => &["phone_number", "phone_number_verified"],
+            "birthdate" => &["birthdate"],
+            _ => &[],
+        };
+        for name in names {
+            if let Some(v) = all.get(*name) {
+                released.insert((*name).to_owned(), v.clone());
+            }
+        }
+    }
+    released
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,6 +121,17 @@ mod tests {
             .1
             .get("nonce")
             .is_none());
+    }
+
+    #[test]
+    fn scopes_release_only_their_claims() {
+        let all = json!({ "name": "Jana", "birthdate": "1980-01-01", "address": { "locality": "Ostrava" }, "email": "j@x.cz" });
+        let profile = claims_for_scopes("openid profile", &all);
+        assert_eq!(profile.get("name"), Some(&json!("Jana")));
+        assert!(profile.get("address").is_none() && profile.get("email").is_none());
+        let address = claims_for_scopes("openid address", &all);
+        assert_eq!(address.keys().collect::<Vec<_>>(), vec!["address"]);
+        assert!(claims_for_scopes("openid", &all).is_empty());
     }
 
     #[test]

@@ -37,6 +37,7 @@ pub(crate) fn routes() -> Router<AppState> {
         crate::oidc::jwks,
         crate::oidc::token,
         crate::oidc::revoke,
+        crate::oidc::userinfo,
         crate::ops::healthz,
         crate::ops::readyz,
         crate::ops::metrics

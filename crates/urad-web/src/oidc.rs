@@ -27,6 +27,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(discovery::JWKS_PATH, get(jwks))
         .route(discovery::TOKEN_PATH, post(token))
         .route(discovery::REVOCATION_PATH, post(revoke))
+        .route(discovery::USERINFO_PATH, get(userinfo).post(userinfo))
 }
 
 /// OpenID Provider metadata.
@@ -349,4 +350,77 @@ pub(crate) async fn revoke(
         }
         Err(e) => grant_error(e).into_response(),
     }
+}
+
+/// A `401` for a missing or bad bearer token (RFC 6750 §3).
+fn bearer_refused(error: &str) -> Response {
+    let challenge = if error.is_empty() {
+        r#"Bearer realm="urad""#.to_owned()
+    } else {
+        format!(r#"Bearer realm="urad", error="{error}""#)
+    };
+    let mut response = (
+        StatusCode::UNAUTHORIZED,
+        [(header::CACHE_CONTROL, "no-store")],
+        "",
+    )
+        .into_response();
+    if let Ok(v) = header::HeaderValue::from_str(&challenge) {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    response
+}
+
+/// UserInfo (OpenID Connect Core §5.3): the claims the access token's scopes release, while the
+/// session it was issued in lives.
+#[utoipa::path(get, path = "/oidc/userinfo", tag = "identity",
+    responses(
+        (status = 200, description = "Claims about the signed-in person", content_type = "application/json"),
+        (status = 401, description = "Missing, invalid or expired access token, or the session has ended")))]
+pub(crate) async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(token) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return bearer_refused("");
+    };
+    let clock = state.clock.as_ref();
+    let published = match keys::published(&state.db, clock).await {
+        Ok(k) => k,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the signing keys");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
+    let Ok((header_json, claims)) = urad_identity::jose::verify(token.trim(), &published) else {
+        return bearer_refused("invalid_token");
+    };
+    let valid = header_json["typ"] == "at+jwt"
+        && claims["iss"] == state.issuer.as_str()
+        && claims["aud"] == state.issuer.as_str()
+        && claims["exp"].as_i64().is_some_and(|exp| exp > clock.now());
+    let sid = claims["sid"].as_str().unwrap_or_default();
+    if !valid || sid.is_empty() {
+        return bearer_refused("invalid_token");
+    }
+    let session_claims = match urad_identity::sessions::claims_of_live(&state.db, clock, sid).await
+    {
+        Ok(Some(c)) => c,
+        Ok(None) => return bearer_refused("invalid_token"),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the session");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
+    let mut body = tokens::claims_for_scopes(
+        claims["scope"].as_str().unwrap_or_default(),
+        &session_claims,
+    );
+    body.insert("sub".into(), claims["sub"].clone());
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(serde_json::Value::Object(body)),
+    )
+        .into_response()
 }

@@ -11,6 +11,7 @@ use urad_identity::{jose, keys, Loa};
 on_both_backends!(
     discovery_and_jwks_describe_the_gateway,
     token_endpoint_redeems_codes_and_rotates_refresh_tokens,
+    userinfo_releases_scoped_claims_while_the_session_lives,
 );
 
 async fn discovery_and_jwks_describe_the_gateway(app: TestApp) {
@@ -234,6 +235,122 @@ async fn token_endpoint_redeems_codes_and_rotates_refresh_tokens(app: TestApp) {
         r.json::<serde_json::Value>().await.unwrap()["error"],
         "invalid_request"
     );
+}
+
+async fn userinfo_releases_scoped_claims_while_the_session_lives(app: TestApp) {
+    use urad_identity::grants::{self, Grant};
+    use urad_identity::sessions::{self, UpstreamLogin};
+    let db = app.store.open().await.unwrap();
+    let clock = urad_core::SystemClock;
+    clients::add(
+        &db,
+        &clock,
+        &NewClient {
+            client_id: "spa-app".into(),
+            name: "SPA".into(),
+            redirect_uris: vec!["http://localhost:5173/cb".into()],
+            post_logout_redirect_uris: vec![],
+            backchannel_logout_uri: None,
+            public: true,
+            min_loa: Loa::Low,
+            source: "test".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let login = UpstreamLogin {
+        upstream: "demo".into(),
+        subject: "demo-jana".into(),
+        link_key: None,
+        loa: Loa::Substantial,
+        amr: vec!["pwd".into()],
+        claims: json!({ "name": "Jana Nováková", "birthdate": "1980-01-01", "address": { "locality": "Ostrava" } }),
+        id_token: None,
+    };
+    let person = sessions::resolve_person(&db, &clock, &login).await.unwrap();
+    let (_, session) = sessions::start(&db, &clock, &person, &login, None)
+        .await
+        .unwrap();
+    let grant = Grant {
+        client_id: "spa-app".into(),
+        sid: session.sid.clone(),
+        person_id: person,
+        scope: "openid profile".into(),
+        auth_time: session.auth_time,
+        loa: session.loa,
+        amr: session.amr.clone(),
+    };
+    let code = grants::issue_code(
+        &db,
+        &clock,
+        &grant,
+        "http://localhost:5173/cb",
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        None,
+    )
+    .await
+    .unwrap();
+    let tokens: serde_json::Value = app
+        .client
+        .post(app.url("/oidc/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", "http://localhost:5173/cb"),
+            (
+                "code_verifier",
+                "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+            ),
+            ("client_id", "spa-app"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = tokens["access_token"]
+        .as_str()
+        .expect("a public client gets tokens with PKCE");
+    let userinfo = |bearer: Option<String>| {
+        let mut req = app.client.get(app.url("/oidc/userinfo"));
+        if let Some(b) = bearer {
+            req = req.bearer_auth(b);
+        }
+        async move { req.send().await.unwrap() }
+    };
+    let r = userinfo(Some(access.to_owned())).await;
+    assert_eq!(r.status(), 200);
+    let claims: serde_json::Value = r.json().await.unwrap();
+    let jwks: Vec<jose::Jwk> =
+        serde_json::from_value(app.json("/oidc/jwks", 200).await["keys"].clone()).unwrap();
+    let (_, id) = jose::verify(tokens["id_token"].as_str().unwrap(), &jwks).unwrap();
+    assert_eq!(claims["sub"], id["sub"]);
+    assert_eq!(claims["name"], "Jana Nováková");
+    assert!(
+        claims.get("address").is_none(),
+        "the address scope was not granted"
+    );
+
+    let r = userinfo(None).await;
+    assert_eq!(r.status(), 401);
+    assert!(r.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .starts_with("Bearer"));
+    let mut tampered = access.to_owned();
+    tampered.replace_range(tampered.len() - 4.., "AAAA");
+    assert_eq!(userinfo(Some(tampered)).await.status(), 401);
+    let id_token = tokens["id_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        userinfo(Some(id_token)).await.status(),
+        401,
+        "an ID token is not an access token"
+    );
+
+    // Sign-out takes effect at once.
+    sessions::end(&db, &clock, &session.sid).await.unwrap();
+    assert_eq!(userinfo(Some(access.to_owned())).await.status(), 401);
 }
 
 async fn open(backend: Backend) -> (urad_store::Db, tempfile::TempDir) {
