@@ -180,6 +180,17 @@ async fn authenticate_client(
     }
 }
 
+/// The form of a request to the token or revocation endpoint and the client that sent it.
+async fn client_request(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(HashMap<String, String>, Client), OAuthError> {
+    let params = form(body)?;
+    let client = authenticate_client(state, headers, &params).await?;
+    Ok((params, client))
+}
+
 fn grant_error(e: GrantError) -> OAuthError {
     match e {
         GrantError::Database(msg) => {
@@ -209,12 +220,8 @@ pub(crate) async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let params = match form(&body) {
-        Ok(p) => p,
-        Err(e) => return e.into_response(),
-    };
-    let client = match authenticate_client(&state, &headers, &params).await {
-        Ok(c) => c,
+    let (params, client) = match client_request(&state, &headers, &body).await {
+        Ok(r) => r,
         Err(e) => return e.into_response(),
     };
     let clock = state.clock.as_ref();
@@ -327,12 +334,8 @@ pub(crate) async fn revoke(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let params = match form(&body) {
-        Ok(p) => p,
-        Err(e) => return e.into_response(),
-    };
-    let client = match authenticate_client(&state, &headers, &params).await {
-        Ok(c) => c,
+    let (params, client) = match client_request(&state, &headers, &body).await {
+        Ok(r) => r,
         Err(e) => return e.into_response(),
     };
     let Some(token) = params.get("token").filter(|t| !t.is_empty()) else {

@@ -8,6 +8,20 @@ use urad_core::{Clock, ManualClock};
 use urad_identity::clients::{self, NewClient};
 use urad_identity::{jose, keys, Loa};
 
+/// A client registration for tests.
+fn client(id: &str, redirect_uri: &str, public: bool, min_loa: Loa) -> NewClient {
+    NewClient {
+        client_id: id.into(),
+        name: id.into(),
+        redirect_uris: vec![redirect_uri.into()],
+        post_logout_redirect_uris: vec![],
+        backchannel_logout_uri: None,
+        public,
+        min_loa,
+        source: "test".into(),
+    }
+}
+
 on_both_backends!(
     discovery_and_jwks_describe_the_gateway,
     token_endpoint_redeems_codes_and_rotates_refresh_tokens,
@@ -50,16 +64,7 @@ async fn token_endpoint_redeems_codes_and_rotates_refresh_tokens(app: TestApp) {
     let secret = clients::add(
         &db,
         &clock,
-        &NewClient {
-            client_id: "the-rp".into(),
-            name: "RP".into(),
-            redirect_uris: vec!["https://rp.example.cz/cb".into()],
-            post_logout_redirect_uris: vec![],
-            backchannel_logout_uri: None,
-            public: false,
-            min_loa: Loa::Low,
-            source: "test".into(),
-        },
+        &client("the-rp", "https://rp.example.cz/cb", false, Loa::Low),
     )
     .await
     .unwrap()
@@ -245,16 +250,7 @@ async fn userinfo_releases_scoped_claims_while_the_session_lives(app: TestApp) {
     clients::add(
         &db,
         &clock,
-        &NewClient {
-            client_id: "spa-app".into(),
-            name: "SPA".into(),
-            redirect_uris: vec!["http://localhost:5173/cb".into()],
-            post_logout_redirect_uris: vec![],
-            backchannel_logout_uri: None,
-            public: true,
-            min_loa: Loa::Low,
-            source: "test".into(),
-        },
+        &client("spa-app", "http://localhost:5173/cb", true, Loa::Low),
     )
     .await
     .unwrap();
@@ -452,16 +448,12 @@ async fn authorization_requests_are_checked_like_rfc_9700_asks(backend: Backend)
     use urad_identity::authorize::{self, AuthorizeError, Prompt};
     let (db, _dir) = open(backend).await;
     let clock = ManualClock::at(1_800_000_000);
-    let client = NewClient {
-        client_id: "patient-portal".into(),
-        name: "Portál pacienta".into(),
-        redirect_uris: vec!["https://pacient.example.cz/cb".into()],
-        post_logout_redirect_uris: vec![],
-        backchannel_logout_uri: None,
-        public: false,
-        min_loa: Loa::Substantial,
-        source: "test".into(),
-    };
+    let client = client(
+        "patient-portal",
+        "https://pacient.example.cz/cb",
+        false,
+        Loa::Substantial,
+    );
     clients::add(&db, &clock, &client).await.unwrap();
     let good = [
         ("client_id", "patient-portal"),
@@ -875,16 +867,7 @@ async fn sessions_start_end_and_link_people_by_verified_identifiers_only(backend
     clients::add(
         &db,
         &clock,
-        &NewClient {
-            client_id: "portal".into(),
-            name: "Portál".into(),
-            redirect_uris: vec!["https://portal.example.cz/cb".into()],
-            post_logout_redirect_uris: vec![],
-            backchannel_logout_uri: None,
-            public: true,
-            min_loa: Loa::Low,
-            source: "test".into(),
-        },
+        &client("portal", "https://portal.example.cz/cb", true, Loa::Low),
     )
     .await
     .unwrap();
