@@ -5,6 +5,7 @@
 //! speak HTTP: signing keys and their rotation ([`keys`]), JOSE ([`jose`]), registered clients
 //! ([`clients`]), levels of assurance ([`loa`]) and the discovery metadata ([`discovery`]).
 
+pub mod audit;
 pub mod authorize;
 pub mod clients;
 pub mod discovery;
