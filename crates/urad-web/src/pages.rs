@@ -673,6 +673,12 @@ struct ApplyPage<'a> {
     documents: Vec<&'a str>,
     data_box: &'a str,
     email: &'a str,
+    /// The level the service needs, in words.
+    level: String,
+    /// Sign in, or step up, at the service's level first (none when the session has it).
+    sign_in_href: Option<String>,
+    /// The verified name the form will be filled with.
+    verified_name: Option<String>,
 }
 
 async fn apply(
@@ -686,7 +692,27 @@ async fn apply(
         return not_found_page(&state, lang, &headers);
     };
     let tr = Tr::new(lang);
+    let needed: urad_identity::Loa = s
+        .level_of_assurance
+        .parse()
+        .unwrap_or(urad_identity::Loa::Substantial);
+    let viewer = crate::account::current_viewer();
+    let here = Page::Apply(s.slug.clone()).path(lang);
+    let sign_in_path = match lang {
+        Lang::Cs => "/ucet/prihlasit",
+        Lang::En => "/en/account/sign-in",
+    };
     let page = ApplyPage {
+        level: tr.ts(&format!("loa-{}", needed.code())),
+        sign_in_href: match &viewer {
+            Some(v) if v.loa >= needed => None,
+            _ => Some(format!(
+                "{sign_in_path}?acr={}&return={}",
+                needed.code(),
+                urad_identity::authorize::encode(&here)
+            )),
+        },
+        verified_name: viewer.filter(|v| v.loa >= needed).map(|v| v.name),
         name: s.name.get(lang),
         service_href: Page::Service(s.slug.clone()).path(lang),
         documents: s.documents.iter().map(|d| d.get(lang)).collect(),

@@ -195,3 +195,7 @@ audit-sign-out = odhlášení
 audit-client-auth-failed = neúspěšné ověření aplikace
 audit-token-reuse = opakované použití tokenu
 audit-rate-limited = příliš mnoho pokusů
+apply-level = Služba vyžaduje ověření totožnosti na úrovni nejméně
+apply-sign-in = Přihlásit se a začít
+apply-step-up = Ověřit se na požadované úrovni
+apply-verified = Jste přihlášeni na dostatečné úrovni. Formulář vyplníme ověřenými údaji:

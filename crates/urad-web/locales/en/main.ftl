@@ -193,3 +193,7 @@ audit-sign-out = signed out
 audit-client-auth-failed = failed application authentication
 audit-token-reuse = token used again
 audit-rate-limited = too many attempts
+apply-level = The service needs your identity verified at a level of at least
+apply-sign-in = Sign in and start
+apply-step-up = Verify at the level needed
+apply-verified = You are signed in at a sufficient level. The form will be filled with your verified data:

@@ -188,17 +188,36 @@ async fn a_citizen_signs_in_to_the_portal_and_steps_up(app: TestApp) {
     assert!(home.body.contains("id=\"account-link\""));
     assert!(home.body.contains("Jana Nováková"));
 
-    // A service asks for `high`: step-up at the provider, which offers only high now.
-    let demo = b.visit("/ucet/prihlasit?acr=high&return=/sluzby").await;
+    // A service asks for `high` (transfer of medical records): its start page offers step-up.
+    let apply_path = "/sluzby/predani-zdravotnicke-dokumentace/podani";
+    let apply = b.visit(apply_path).await;
+    assert!(
+        apply.body.contains("id=\"apply-sign-in\""),
+        "{}",
+        apply.body
+    );
+    assert!(apply.body.contains("acr=high"));
+    assert!(!apply.body.contains("id=\"apply-verified\""));
+    // A service that needs `substantial` is satisfied by the session as it is.
+    let grant = b.visit("/sluzby/kotlikova-dotace/podani").await;
+    assert!(grant.body.contains("id=\"apply-verified\""));
+    let step_up = format!(
+        "/ucet/prihlasit?acr=high&return={}",
+        urad_identity::authorize::encode(apply_path)
+    );
+    // At the provider only the high level is offered now.
+    let demo = b.visit(&step_up).await;
     assert!(demo.body.contains("jana-novakova:high"));
     assert!(!demo.body.contains("jana-novakova:substantial"));
     // A person without a high means is offered nothing to choose.
     assert!(!demo.body.contains("petr-svoboda:"));
     let refused = b.demo_sign_in(&demo, "jana-novakova", "substantial").await;
     assert_eq!(refused.status, 400);
-    let demo = b.visit("/ucet/prihlasit?acr=high&return=/sluzby").await;
+    let demo = b.visit(&step_up).await;
     let back = b.demo_sign_in(&demo, "jana-novakova", "high").await;
-    assert!(back.url.ends_with("/sluzby"), "{}", back.url);
+    assert!(back.url.ends_with(apply_path), "{}", back.url);
+    assert!(back.body.contains("id=\"apply-verified\""));
+    assert!(back.body.contains("Jana Nováková"));
     let account = b.visit("/ucet").await;
     assert!(account.body.contains("<dd id=\"level\">vysoká</dd>"));
     // The same session, stepped up in place: one active sign-in.
