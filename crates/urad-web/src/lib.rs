@@ -9,6 +9,7 @@ pub mod i18n;
 mod oidc;
 mod ops;
 mod pages;
+pub mod rate_limit;
 
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::routing::get;
@@ -42,6 +43,8 @@ pub struct Inner {
     pub clock: Arc<dyn Clock>,
     /// Rendered answers of the catalogue routes; valid as long as `catalog` is.
     pages: cache::PageCache,
+    /// Per-IP request and failure counts of the identity gateway's endpoints.
+    pub rate_limits: rate_limit::Limits,
 }
 
 impl AppState {
@@ -52,7 +55,20 @@ impl AppState {
             issuer,
             clock,
             pages: cache::PageCache::new(),
+            rate_limits: rate_limit::Limits::new(rate_limit::DEFAULT_PER_IP),
         }))
+    }
+
+    /// Sets the overall limit of requests a second per IP on the login and token endpoints
+    /// (bursts of twice that; 0 turns it off). Call before the state is shared.
+    ///
+    /// # Panics
+    /// When the state has already been cloned (the router holds clones).
+    pub fn with_rate_limit_per_ip(mut self, per_ip: u32) -> AppState {
+        Arc::get_mut(&mut self.0)
+            .expect("rate limits are set before the state is shared")
+            .rate_limits = rate_limit::Limits::new(per_ip);
+        self
     }
 }
 
@@ -99,7 +115,7 @@ pub fn router(state: AppState) -> Router {
             ));
     let mut app = Router::new()
         .merge(catalogue)
-        .merge(oidc::routes())
+        .merge(oidc::routes(&state))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
@@ -125,13 +141,17 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
-/// Serves until `shutdown` completes, then lets requests in flight finish.
+/// Serves until `shutdown` completes, then lets requests in flight finish. Each request
+/// carries its TCP peer's address (`ConnectInfo`), which the rate limits key on.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

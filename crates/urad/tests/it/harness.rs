@@ -75,6 +75,7 @@ impl TestApp {
         let args = ServeArgs {
             listen: "127.0.0.1:0".parse().unwrap(),
             public_url: None,
+            rate_limit_per_ip: urad_web::rate_limit::DEFAULT_PER_IP,
             store: store.clone(),
             content: ContentArgs::dir(content_dir()),
         };
