@@ -662,3 +662,61 @@ async fn reused_codes_and_refresh_tokens_are_audited(app: TestApp) {
     assert_eq!(reuses[0].detail["grant_type"], "refresh_token");
     assert_eq!(reuses[1].detail["grant_type"], "authorization_code");
 }
+
+#[test]
+fn client_add_registers_private_key_jwt_post_and_rs256_clients() {
+    let dir = tempfile::tempdir().unwrap();
+    let urad = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_urad"))
+            .args(["client", "add", "--redirect-uri", REDIRECT])
+            .args(args)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .env_remove("URAD_DATABASE_URL")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let jwks = dir.path().join("jwks.json");
+    let key = EcKey::generate();
+    std::fs::write(&jwks, json!({ "keys": [key.public_jwk()] }).to_string()).unwrap();
+    let jwks = jwks.to_str().unwrap();
+
+    let (ok, out, err) = urad(&[
+        "--id",
+        "jwt-rp",
+        "--auth",
+        "private_key_jwt",
+        "--jwks",
+        jwks,
+        "--id-token-alg",
+        "RS256",
+    ]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("private_key_jwt with 1 key(s), ID tokens RS256") && !out.contains("secret"),
+        "{out}"
+    );
+    let (ok, out, err) = urad(&["--id", "post-rp", "--auth", "client_secret_post"]);
+    assert!(
+        ok && out.contains("(client_secret_post, ID tokens ES256)"),
+        "{err}"
+    );
+    assert!(out.contains("store it safely"), "{out}");
+
+    let (ok, _, err) = urad(&["--id", "no-keys", "--auth", "private_key_jwt"]);
+    assert!(!ok && err.contains("JWKS"), "{err}");
+    let (ok, _, err) = urad(&["--id", "keys-no-jwt", "--jwks", jwks]);
+    assert!(
+        !ok && err.contains("only used with private_key_jwt"),
+        "{err}"
+    );
+    let (ok, _, err) = urad(&["--id", "bad-alg", "--id-token-alg", "HS256"]);
+    assert!(!ok && err.contains("HS256"), "{err}");
+    let (ok, _, err) = urad(&["--id", "bad-auth", "--auth", "tls_client_auth"]);
+    assert!(!ok && err.contains("tls_client_auth"), "{err}");
+}
