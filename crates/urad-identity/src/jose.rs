@@ -311,14 +311,14 @@ impl JwsSigner for RsaKey {
 #[derive(Clone, Debug)]
 pub enum AnyKey {
     Ec(EcKey),
-    Rsa(RsaKey),
+    Rsa(Box<RsaKey>),
 }
 
 impl AnyKey {
     fn inner(&self) -> &dyn JwsSigner {
         match self {
             AnyKey::Ec(k) => k,
-            AnyKey::Rsa(k) => k,
+            AnyKey::Rsa(k) => k.as_ref(),
         }
     }
 }

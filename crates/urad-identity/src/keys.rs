@@ -50,7 +50,9 @@ pub async fn ensure(db: &Db, clock: &dyn Clock) -> Result<(), KeyError> {
 fn generate(alg: Alg) -> Result<AnyKey, KeyError> {
     Ok(match alg {
         Alg::Es256 => AnyKey::Ec(EcKey::generate()),
-        Alg::Rs256 => AnyKey::Rsa(RsaKey::generate().map_err(|e| KeyError::Stored(e.to_string()))?),
+        Alg::Rs256 => AnyKey::Rsa(Box::new(
+            RsaKey::generate().map_err(|e| KeyError::Stored(e.to_string()))?,
+        )),
     })
 }
 
@@ -163,7 +165,9 @@ pub async fn active_for(db: &Db, alg: Alg) -> Result<AnyKey, KeyError> {
     let stored = |e: crate::jose::JoseError| KeyError::Stored(e.to_string());
     Ok(match alg {
         Alg::Es256 => AnyKey::Ec(EcKey::from_stored(&kid, &private).map_err(stored)?),
-        Alg::Rs256 => AnyKey::Rsa(RsaKey::from_stored(&kid, &private).map_err(stored)?),
+        Alg::Rs256 => AnyKey::Rsa(Box::new(
+            RsaKey::from_stored(&kid, &private).map_err(stored)?,
+        )),
     })
 }
 
