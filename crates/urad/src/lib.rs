@@ -369,7 +369,7 @@ pub fn demo_upstream(issuer: &str) -> urad_identity::upstream::UpstreamConfig {
 }
 
 /// Checks hourly whether the signing key is due for rotation (any process may do it; the
-/// rotation is one transaction).
+/// rotation is one transaction), and forgets sign-ins that were abandoned.
 async fn rotate_keys_when_due(db: Db, clock: Arc<dyn Clock>) {
     let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
     every_hour.tick().await;
@@ -379,6 +379,9 @@ async fn rotate_keys_when_due(db: Db, clock: Arc<dyn Clock>) {
             Ok(true) => tracing::info!("rotated the token-signing key"),
             Ok(false) => {}
             Err(e) => tracing::error!(error = %e, "cannot rotate the token-signing key"),
+        }
+        if let Err(e) = urad_identity::signin::sweep(&db, clock.as_ref()).await {
+            tracing::error!(error = %e, "cannot remove expired sign-ins");
         }
     }
 }
