@@ -18,7 +18,7 @@ pub enum CatalogStoreError {
 
 /// Replaces the catalogue in the database with `data`.
 pub async fn replace(db: &Db, data: &CatalogData) -> Result<(), CatalogStoreError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     for table in [
         "service_life_situation",
         "service_applicant_type",

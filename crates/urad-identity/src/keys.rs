@@ -92,7 +92,7 @@ pub async fn rotate(db: &Db, clock: &dyn Clock) -> Result<(), KeyError> {
         .into_iter()
         .map(generate)
         .collect::<Result<Vec<_>, _>>()?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     for key in &fresh {
         let alg = key.alg().name();
         sqlx::query(

@@ -53,12 +53,15 @@ pub async fn resolve_person(
 ) -> Result<String, SessionError> {
     let now = clock.now();
     let link = login.link_key.as_deref().map(sha256);
+    // One write transaction: two first sign-ins of the same person at once must not both
+    // create a person.
+    let mut tx = db.begin_write().await?;
     if let Some(row) = sqlx::query(
         "SELECT person_id FROM person_identity WHERE upstream = $1 AND upstream_subject = $2",
     )
     .bind(&login.upstream)
     .bind(&login.subject)
-    .fetch_optional(db.pool())
+    .fetch_optional(&mut *tx)
     .await?
     {
         let person: String = row.try_get("person_id")?;
@@ -67,11 +70,11 @@ pub async fn resolve_person(
             .bind(&link)
             .bind(&login.upstream)
             .bind(&login.subject)
-            .execute(db.pool())
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         return Ok(person);
     }
-    let mut tx = db.pool().begin().await?;
     let linked: Option<String> = match &link {
         Some(l) => sqlx::query("SELECT person_id FROM person_identity WHERE link_key_sha256 = $1 ORDER BY linked_at LIMIT 1")
             .bind(l)
@@ -93,9 +96,11 @@ pub async fn resolve_person(
             id
         }
     };
-    sqlx::query(
+    // On PostgreSQL a concurrent sign-in may have linked this login meanwhile: then this
+    // transaction's new person is not needed, and the other's is the one.
+    let inserted = sqlx::query(
         "INSERT INTO person_identity (upstream, upstream_subject, person_id, link_key_sha256, linked_at, last_used_at) \
-         VALUES ($1, $2, $3, $4, $5, $5)",
+         VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (upstream, upstream_subject) DO NOTHING",
     )
     .bind(&login.upstream)
     .bind(&login.subject)
@@ -103,7 +108,19 @@ pub async fn resolve_person(
     .bind(&link)
     .bind(now)
     .execute(&mut *tx)
-    .await?;
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        tx.rollback().await?;
+        let row = sqlx::query(
+            "SELECT person_id FROM person_identity WHERE upstream = $1 AND upstream_subject = $2",
+        )
+        .bind(&login.upstream)
+        .bind(&login.subject)
+        .fetch_one(db.pool())
+        .await?;
+        return Ok(row.try_get("person_id")?);
+    }
     tx.commit().await?;
     Ok(person)
 }
@@ -247,7 +264,7 @@ pub async fn end(
     sid: &str,
 ) -> Result<Option<Option<String>>, SessionError> {
     let now = clock.now();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let row = sqlx::query(
         "SELECT upstream_id_token FROM sso_session WHERE sid = $1 AND ended_at IS NULL",
     )

@@ -121,6 +121,17 @@ impl Db {
         Ok(())
     }
 
+    /// A transaction that will write. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`) and so waits up to `busy_timeout` for another writer; a deferred
+    /// transaction that reads first and then writes cannot wait and fails with
+    /// `database is locked` under concurrent load.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }

@@ -355,7 +355,7 @@ async fn userinfo_releases_scoped_claims_while_the_session_lives(app: TestApp) {
     assert_eq!(userinfo(Some(access.to_owned())).await.status(), 401);
 }
 
-async fn open(backend: Backend) -> (urad_store::Db, tempfile::TempDir) {
+pub(crate) async fn open(backend: Backend) -> (urad_store::Db, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = StoreArgs {
         data_dir: dir.path().join("data"),

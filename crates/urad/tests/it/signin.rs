@@ -452,3 +452,70 @@ async fn the_flow_is_bound_to_its_browser_and_used_once(app: TestApp) {
     assert_eq!(page.status, 400);
     assert!(page.url.starts_with(&app.base));
 }
+
+crate::for_both_backends!(
+    first_sign_ins_at_once_make_one_person,
+    abandoned_sign_ins_are_swept
+);
+
+async fn first_sign_ins_at_once_make_one_person(backend: crate::harness::Backend) {
+    let (db, _dir) = crate::identity::open(backend).await;
+    let login = urad_identity::sessions::UpstreamLogin {
+        upstream: "demo".into(),
+        subject: "demo-new".into(),
+        link_key: Some("verified-id:1".into()),
+        loa: Loa::High,
+        amr: vec!["sc".into()],
+        claims: serde_json::json!({}),
+        id_token: None,
+    };
+    let clock = urad_core::SystemClock;
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (db, login) = (db.clone(), login.clone());
+            tokio::spawn(async move {
+                urad_identity::sessions::resolve_person(&db, &urad_core::SystemClock, &login).await
+            })
+        })
+        .collect();
+    let mut people = Vec::new();
+    for t in tasks {
+        people.push(
+            t.await
+                .unwrap()
+                .expect("no error under concurrent first sign-ins"),
+        );
+    }
+    people.dedup();
+    assert_eq!(people.len(), 1, "{people:?}");
+    let again = urad_identity::sessions::resolve_person(&db, &clock, &login)
+        .await
+        .unwrap();
+    assert_eq!(again, people[0]);
+    let linked = urad_identity::sessions::linked_logins(&db, &people[0])
+        .await
+        .unwrap();
+    assert_eq!(linked.len(), 1);
+}
+
+async fn abandoned_sign_ins_are_swept(backend: crate::harness::Backend) {
+    let (db, _dir) = crate::identity::open(backend).await;
+    let clock = urad_core::ManualClock::at(1_800_000_000);
+    let params: urad_identity::authorize::Params =
+        [("client_id".to_owned(), "x".to_owned())].into();
+    let id = urad_identity::signin::park(&db, &clock, &params, "browser")
+        .await
+        .unwrap();
+    let found = urad_identity::signin::find(&db, &clock, &id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(found.belongs_to(Some("browser")) && !found.belongs_to(Some("other")));
+    assert_eq!(urad_identity::signin::sweep(&db, &clock).await.unwrap(), 0);
+    clock.advance(urad_identity::signin::PENDING_TTL_SECS);
+    assert!(urad_identity::signin::find(&db, &clock, &id)
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(urad_identity::signin::sweep(&db, &clock).await.unwrap(), 1);
+}
