@@ -104,16 +104,20 @@ fn test() -> Result<()> {
     browser_tests()
 }
 
-/// Starts the real binary on a fresh SQLite database and runs web/tests against it.
+/// Starts the real binary on a fresh SQLite database and runs web/tests against it. The
+/// interoperability tests start urad processes of their own (configured with the upstream
+/// provider they start), so they get the binary's path as `URAD_BIN`.
 fn browser_tests() -> Result<()> {
     run(cargo().args(["build", "--locked", "-p", "urad"]))?;
+    let binary = target_dir().join("debug/urad");
     let data = tempdir("urad-browser")?;
-    let server = setup::Server::start(&target_dir().join("debug/urad"), &data)?;
+    let server = setup::Server::start(&binary, &data)?;
     eprintln!("browser tests against {}", server.base_url);
     let result = run(Command::new("npm")
         .args(["test"])
         .current_dir(root().join("web"))
-        .env("URAD_BASE_URL", &server.base_url));
+        .env("URAD_BASE_URL", &server.base_url)
+        .env("URAD_BIN", &binary));
     drop(server);
     let _ = std::fs::remove_dir_all(&data);
     result
