@@ -4,9 +4,12 @@
 //!   and on a throwaway PostgreSQL cluster, then browser tests in Debian's Chromium. Installs
 //!   what is missing (Chromium, npm packages) first.
 //! - `cargo xtask bench pages` — load test of the portal's pages (see docs/benchmarks.md).
+//! - `cargo xtask bench login` — sign-ins and refresh grants per second, urad against
+//!   oidc-provider (see docs/benchmarks.md).
 //! - `cargo xtask assets` — refresh the vendored Czech Gov Design System assets from web/.
 
 mod bench;
+mod login;
 mod postgres;
 mod setup;
 
@@ -31,10 +34,12 @@ fn dispatch() -> Result<()> {
         ["test"] => test(),
         ["test", "--no-browser"] => test_without_browser(),
         ["bench", "pages", rest @ ..] => bench::pages(rest),
+        ["bench", "login", rest @ ..] => login::login(rest),
         ["assets"] => assets(),
         _ => {
             eprintln!(
-                "usage: cargo xtask test [--no-browser] | bench pages [--duration SECS] | assets"
+                "usage: cargo xtask test [--no-browser] | bench pages [--duration SECS] \
+                 | bench login [--concurrency N] [--duration SECS] | assets"
             );
             std::process::exit(2);
         }

@@ -66,15 +66,22 @@ pub struct Server {
 
 impl Server {
     pub fn start(binary: &Path, data_dir: &Path) -> Result<Server> {
-        Server::start_with(binary, data_dir, &[])
+        Server::start_with(binary, data_dir, &[], &[])
     }
 
-    pub fn start_with(binary: &Path, data_dir: &Path, env: &[(&str, &str)]) -> Result<Server> {
+    /// Like `start` with more `serve` arguments and environment variables.
+    pub fn start_with(
+        binary: &Path,
+        data_dir: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<Server> {
         let mut child = Command::new(binary)
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .arg("--content-dir")
             .arg(crate::root().join("content"))
+            .args(args)
             .envs(env.iter().copied())
             .env("URAD_LOG", "warn")
             .stdout(Stdio::piped())
