@@ -57,6 +57,72 @@ function signingKeys() {
   ];
 }
 
+/**
+ * oidc-provider's own in-memory adapter keeps at most 1 000 entries (an LRU), so under a load
+ * of many concurrent sign-ins it forgets interactions still in use. The benchmark uses this
+ * unbounded one instead: still in memory, nothing evicted but what expires or is destroyed.
+ */
+class MapAdapter {
+  static #store = new Map();
+
+  constructor(model) {
+    this.model = model;
+  }
+
+  #key(id) {
+    return `${this.model}:${id}`;
+  }
+
+  async upsert(id, payload, expiresIn) {
+    const store = MapAdapter.#store;
+    const key = this.#key(id);
+    store.set(key, { payload, expires: expiresIn ? Date.now() + expiresIn * 1000 : Infinity });
+    if (payload.grantId) {
+      const grant = `grant:${payload.grantId}`;
+      if (!store.has(grant)) store.set(grant, { keys: [], expires: Infinity });
+      store.get(grant).keys.push(key);
+    }
+    if (payload.uid) store.set(`${this.model}:uid:${payload.uid}`, { id, expires: Infinity });
+    if (payload.userCode) store.set(`${this.model}:userCode:${payload.userCode}`, { id, expires: Infinity });
+  }
+
+  async find(id) {
+    const key = this.#key(id);
+    const entry = MapAdapter.#store.get(key);
+    if (!entry) return undefined;
+    if (entry.expires <= Date.now()) {
+      MapAdapter.#store.delete(key);
+      return undefined;
+    }
+    return entry.payload;
+  }
+
+  async findByUid(uid) {
+    const ref = MapAdapter.#store.get(`${this.model}:uid:${uid}`);
+    return ref ? this.find(ref.id) : undefined;
+  }
+
+  async findByUserCode(userCode) {
+    const ref = MapAdapter.#store.get(`${this.model}:userCode:${userCode}`);
+    return ref ? this.find(ref.id) : undefined;
+  }
+
+  async consume(id) {
+    const entry = MapAdapter.#store.get(this.#key(id));
+    if (entry) entry.payload.consumed = Math.floor(Date.now() / 1000);
+  }
+
+  async destroy(id) {
+    MapAdapter.#store.delete(this.#key(id));
+  }
+
+  async revokeByGrantId(grantId) {
+    const grant = MapAdapter.#store.get(`grant:${grantId}`);
+    for (const key of grant?.keys ?? []) MapAdapter.#store.delete(key);
+    MapAdapter.#store.delete(`grant:${grantId}`);
+  }
+}
+
 const escape = (s) =>
   String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 
@@ -78,11 +144,11 @@ async function readForm(req) {
  *   clients         oidc-provider client metadata; `grant_types` defaults to code + refresh
  *   idTokenAlg      ID token signing algorithm for clients that do not set one (ES256)
  *   rotateRefresh   rotate refresh tokens on every use (true, as urad does)
- *   onBackchannel   unused hook kept for symmetry with urad's logout tests
+ *   unbounded       keep state in an unbounded map instead of oidc-provider's 1 000-entry LRU
  * Returns { issuer, provider, server, close() }.
  */
 export async function startUpstream(options = {}) {
-  const { port = 0, clients = [], idTokenAlg = "ES256", rotateRefresh = true } = options;
+  const { port = 0, clients = [], idTokenAlg = "ES256", rotateRefresh = true, unbounded = false } = options;
   const server = http.createServer();
   await new Promise((resolve, reject) => {
     server.once("error", reject);
@@ -91,6 +157,7 @@ export async function startUpstream(options = {}) {
   const issuer = `http://127.0.0.1:${server.address().port}`;
 
   const provider = new Provider(issuer, {
+    ...(unbounded ? { adapter: MapAdapter } : {}),
     clients: clients.map((c) => ({
       grant_types: ["authorization_code", "refresh_token"],
       response_types: ["code"],
@@ -225,6 +292,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const secret = values["client-secret"] || crypto.randomBytes(32).toString("base64url");
   const op = await startUpstream({
     port: Number(values.port),
+    unbounded: true,
     clients: [{ client_id: values["client-id"], client_secret: secret, redirect_uris: [values["redirect-uri"]] }],
   });
   process.stdout.write(`${JSON.stringify({ issuer: op.issuer, client_id: values["client-id"], client_secret: secret })}\n`);
