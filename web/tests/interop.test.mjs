@@ -222,11 +222,10 @@ describe("identity gateway interoperability (openid-client, oidc-provider)", { s
     assert.equal(info.given_name, jana.given_name);
     assert.equal(info.family_name, jana.family_name);
 
-    // Refresh rotates; the old refresh token is then refused with invalid_grant.
+    // Refresh rotates (reuse is among the refusals below: it ends the whole family).
     const refreshed = await oc.refreshTokenGrant(config, tokens.refresh_token);
     assert.ok(refreshed.refresh_token && refreshed.refresh_token !== tokens.refresh_token, "rotated");
     assert.equal(refreshed.claims()?.sub ?? claims.sub, claims.sub);
-    await assert.rejects(oc.refreshTokenGrant(config, tokens.refresh_token), (e) => e instanceof oc.ResponseBodyError && e.error === "invalid_grant");
 
     // A second relying party in the same browser: single sign-on, no upstream round trip.
     const spa = await rpConfig("interop-spa");
@@ -312,6 +311,15 @@ describe("identity gateway interoperability (openid-client, oidc-provider)", { s
       await assert.rejects(oc.authorizationCodeGrant(config, new URL(r.url), { expectedState: state }), (e) => e.error === "invalid_request");
     });
 
+    test("reused refresh token: invalid_grant, and the whole family ends", async () => {
+      const { p, callback } = await codeFor();
+      const tokens = await oc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: p.verifier, expectedState: p.state, expectedNonce: p.nonce });
+      const next = await oc.refreshTokenGrant(config, tokens.refresh_token);
+      await assert.rejects(oc.refreshTokenGrant(config, tokens.refresh_token), (e) => e instanceof oc.ResponseBodyError && e.error === "invalid_grant");
+      // The token the thief or the client holds now is dead too (RFC 9700 §4.14.2).
+      await assert.rejects(oc.refreshTokenGrant(config, next.refresh_token), (e) => e.error === "invalid_grant");
+    });
+
     test("wrong code verifier: invalid_grant", async () => {
       const { p, callback } = await codeFor();
       await assert.rejects(
@@ -347,10 +355,18 @@ describe("identity gateway interoperability (openid-client, oidc-provider)", { s
       const res = await new Agent().fetch(url.href);
       assert.equal(res.status, 400);
       assert.equal(res.headers.get("location"), null);
-      const stranger = await rpConfig("nobody", { secret: "not-a-secret" });
-      await assert.rejects(oc.refreshTokenGrant(stranger, "whatever"), (e) => e.error === "invalid_client" && e.status === 401);
-      const wrongSecret = await rpConfig("interop-rp", { secret: "wrong" });
-      await assert.rejects(oc.refreshTokenGrant(wrongSecret, "whatever"), (e) => e.error === "invalid_client");
+      // 401 with a Basic challenge (RFC 6749 §5.2): openid-client surfaces the challenge.
+      for (const [id, secret] of [["nobody", "not-a-secret"], ["interop-rp", "wrong"]]) {
+        const stranger = await rpConfig(id, { secret });
+        const e = await oc.refreshTokenGrant(stranger, "whatever").then(
+          () => assert.fail(`client ${id} was accepted`),
+          (err) => err,
+        );
+        assert.ok(e instanceof oc.WWWAuthenticateChallengeError, `${e.name}: ${e.message}`);
+        assert.equal(e.status, 401);
+        assert.equal(e.cause[0].scheme, "basic");
+        assert.equal((await e.response.json()).error, "invalid_client");
+      }
     });
 
     test("tampered ID token: refused by openid-client's signature check", async () => {
@@ -371,7 +387,7 @@ describe("identity gateway interoperability (openid-client, oidc-provider)", { s
       const callback = new URL(await signIn(new Agent(), await p.url(tampering)));
       await assert.rejects(
         oc.authorizationCodeGrant(tampering, callback, { pkceCodeVerifier: p.verifier, expectedState: p.state, expectedNonce: p.nonce }),
-        (e) => /signature/i.test(e.message),
+        (e) => e.code === "OAUTH_INVALID_RESPONSE" && /signature verification failed/.test(e.cause?.message),
       );
     });
 
@@ -381,7 +397,7 @@ describe("identity gateway interoperability (openid-client, oidc-provider)", { s
       const callback = new URL(await signIn(new Agent(), await p.url(late)));
       await assert.rejects(
         oc.authorizationCodeGrant(late, callback, { pkceCodeVerifier: p.verifier, expectedState: p.state, expectedNonce: p.nonce }),
-        (e) => /exp/.test(e.message),
+        (e) => e.code === "OAUTH_JWT_TIMESTAMP_CHECK_FAILED" && /"exp"/.test(e.cause?.message),
       );
     });
 
