@@ -192,6 +192,7 @@ struct RawService {
     description: Spanned<Text>,
     in_person: Option<Spanned<RawInPerson>>,
     contact: Spanned<RawContact>,
+    level_of_assurance: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -430,10 +431,29 @@ impl Validator<'_> {
             .as_ref()
             .map(|h| self.text(h, "contact.office_hours"));
 
+        let level_of_assurance = match &raw.level_of_assurance {
+            None => "substantial".to_owned(),
+            Some(l) if ["low", "substantial", "high"].contains(&l.get_ref().as_str()) => {
+                l.get_ref().clone()
+            }
+            Some(l) => {
+                self.error(
+                    l.span(),
+                    "level_of_assurance",
+                    format!(
+                        "`{}` is not a level; use low, substantial or high",
+                        l.get_ref()
+                    ),
+                );
+                String::new()
+            }
+        };
+
         if self.errors.len() > before {
             return None;
         }
         Some(Service {
+            level_of_assurance,
             slug: slug.clone(),
             agenda: raw.agenda.into_inner(),
             applicant_types,
@@ -672,6 +692,7 @@ contact = { email = "a@b.cz", phone = "+420 2" }
         let s = &data.services[0];
         assert_eq!(s.slug, "good");
         assert_eq!(s.channel, Channel::Online);
+        assert_eq!(s.level_of_assurance, "substantial", "the default level");
         assert_eq!(s.applicant_types, vec![ApplicantType::Citizen]);
         assert_eq!(s.fee, None);
         assert_eq!(data.sources, vec!["services/good.toml".to_owned()]);
@@ -706,6 +727,19 @@ contact = { email = "a@b.cz", phone = "+420 2" }
         assert!(e.field.ends_with("en"), "{e}");
         let e = one_error("good", SERVICE.replace(r#"en = "Summary""#, r#"en = " ""#));
         assert_eq!((e.line, e.field.as_str()), (10, "summary.en"));
+    }
+
+    #[test]
+    fn levels_of_assurance_are_checked() {
+        let e = one_error(
+            "good",
+            SERVICE.replace(
+                "popularity = 5",
+                "popularity = 5\nlevel_of_assurance = \"medium\"",
+            ),
+        );
+        assert_eq!(e.field, "level_of_assurance");
+        assert!(e.message.contains("medium"), "{e}");
     }
 
     #[test]

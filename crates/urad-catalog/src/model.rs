@@ -63,6 +63,14 @@ pub struct Service {
     pub description: Text,
     pub in_person: Option<InPerson>,
     pub contact: Contact,
+    /// The eIDAS level of assurance the online service needs: `low`, `substantial` or
+    /// `high`; a session below it steps up before the service starts.
+    #[serde(default = "substantial")]
+    pub level_of_assurance: String,
+}
+
+fn substantial() -> String {
+    "substantial".into()
 }
 
 /// Why and where a service is used at the office.

@@ -51,7 +51,7 @@ pub struct Client {
     pub min_loa: Loa,
     /// Where the registration came from: `cli`, `content` …
     pub source: String,
-    secret_sha256: Option<String>,
+    pub(crate) secret_sha256: Option<String>,
 }
 
 impl Client {

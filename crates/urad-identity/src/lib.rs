@@ -8,12 +8,15 @@
 pub mod audit;
 pub mod authorize;
 pub mod clients;
+pub mod demo_idp;
 pub mod discovery;
 pub mod grants;
 pub mod jose;
 pub mod keys;
 pub mod loa;
 pub mod sessions;
+pub mod signin;
 pub mod tokens;
+pub mod upstream;
 
 pub use loa::Loa;

@@ -291,3 +291,91 @@ pub async fn claims_of_live(
     })
     .transpose()
 }
+
+/// Re-authentication of the session's own person (step-up, `prompt=login`, `max_age`): the
+/// session keeps its `sid`, so clients keep their tokens, but gets a new cookie token (no
+/// fixation) and the new level, methods, time and upstream ID token. Returns the new cookie
+/// token, or `None` if the session is no longer live.
+pub async fn reauthenticate(
+    db: &Db,
+    clock: &dyn Clock,
+    sid: &str,
+    login: &UpstreamLogin,
+) -> Result<Option<(String, Session)>, SessionError> {
+    let now = clock.now();
+    let token = random_token();
+    let updated = sqlx::query(
+        "UPDATE sso_session SET token_sha256 = $1, loa = $2, amr = $3, auth_time = $4, claims = $5, upstream = $6, \
+         upstream_id_token = $7 WHERE sid = $8 AND ended_at IS NULL AND expires_at > $4",
+    )
+    .bind(sha256(&token))
+    .bind(login.loa.code())
+    .bind(login.amr.join(" "))
+    .bind(now)
+    .bind(login.claims.to_string())
+    .bind(&login.upstream)
+    .bind(&login.id_token)
+    .bind(sid)
+    .execute(db.pool())
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Ok(None);
+    }
+    let session = find(db, clock, &token).await?;
+    Ok(session.map(|s| (token, s)))
+}
+
+/// A login of a person at an upstream, for "My account".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkedLogin {
+    pub upstream: String,
+    pub linked_at: i64,
+    pub last_used_at: i64,
+}
+
+pub async fn linked_logins(db: &Db, person_id: &str) -> Result<Vec<LinkedLogin>, SessionError> {
+    let rows = sqlx::query(
+        "SELECT upstream, linked_at, last_used_at FROM person_identity WHERE person_id = $1 ORDER BY linked_at, upstream",
+    )
+    .bind(person_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(LinkedLogin {
+                upstream: r.try_get("upstream")?,
+                linked_at: r.try_get("linked_at")?,
+                last_used_at: r.try_get("last_used_at")?,
+            })
+        })
+        .collect()
+}
+
+/// The clients that received a code in session `sid`: those to notify when it ends.
+pub async fn clients_of(db: &Db, sid: &str) -> Result<Vec<String>, SessionError> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT client_id FROM authorization_code WHERE sid = $1 ORDER BY client_id",
+    )
+    .bind(sid)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(|r| Ok(r.try_get("client_id")?)).collect()
+}
+
+/// The person and session of a live `sid` (for RP-initiated logout with an ID token hint).
+pub async fn find_by_sid(
+    db: &Db,
+    clock: &dyn Clock,
+    sid: &str,
+) -> Result<Option<Session>, SessionError> {
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM sso_session WHERE sid = $1 AND ended_at IS NULL AND expires_at > $2"
+    ))
+    .bind(sid)
+    .bind(clock.now())
+    .fetch_optional(db.pool())
+    .await?
+    .map(|r| session_from(&r))
+    .transpose()
+}

@@ -120,7 +120,9 @@ pub(crate) async fn serve_cached(
     next: Next,
 ) -> Response {
     let key = request.uri().to_string();
-    if request.method() != Method::GET || key.len() > MAX_KEY_BYTES {
+    // A signed-in visitor's pages carry their name in the header: rendered for them alone.
+    let personal = crate::account::current_viewer().is_some();
+    if personal || request.method() != Method::GET || key.len() > MAX_KEY_BYTES {
         return next.run(request).await;
     }
     let gzip = accepts_gzip(&request);

@@ -1,14 +1,17 @@
 //! The only crate that speaks HTTP: pages, the JSON API, static assets and the operations
 //! endpoints, with the middleware every response goes through.
 
+mod account;
 mod api;
 mod assets;
 mod cache;
+mod demo_idp;
 mod error;
 pub mod i18n;
 mod oidc;
 mod ops;
 mod pages;
+mod signin;
 
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::routing::get;
@@ -28,6 +31,7 @@ use urad_catalog::Catalog;
 use urad_core::Clock;
 use urad_store::Db;
 
+pub use account::register as register_portal_client;
 pub use api::openapi_json;
 
 /// What every handler can reach.
@@ -40,17 +44,30 @@ pub struct Inner {
     /// This gateway's issuer identifier: the public origin of the portal.
     pub issuer: String,
     pub clock: Arc<dyn Clock>,
+    /// The identity providers the gateway brokers, in the order the sign-in page lists them.
+    pub upstreams: Vec<Arc<urad_identity::upstream::Upstream>>,
+    /// For calls to upstreams and back-channel logout.
+    pub http: reqwest::Client,
     /// Rendered answers of the catalogue routes; valid as long as `catalog` is.
     pages: cache::PageCache,
 }
 
 impl AppState {
-    pub fn new(catalog: Catalog, db: Db, issuer: String, clock: Arc<dyn Clock>) -> AppState {
+    pub fn new(
+        catalog: Catalog,
+        db: Db,
+        issuer: String,
+        clock: Arc<dyn Clock>,
+        upstreams: Vec<Arc<urad_identity::upstream::Upstream>>,
+        http: reqwest::Client,
+    ) -> AppState {
         AppState(Arc::new(Inner {
             catalog: Arc::new(catalog),
             db,
             issuer,
             clock,
+            upstreams,
+            http,
             pages: cache::PageCache::new(),
         }))
     }
@@ -100,11 +117,18 @@ pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
         .merge(catalogue)
         .merge(oidc::routes())
+        .merge(signin::routes())
+        .merge(demo_idp::routes())
+        .merge(account::routes())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/assets/{*path}", get(assets::serve))
         .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            account::identify,
+        ))
         .with_state(state)
         .layer(axum::middleware::from_fn(ops::record_metrics))
         .layer(CompressionLayer::new())

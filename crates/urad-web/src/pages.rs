@@ -24,6 +24,7 @@ pub(crate) enum Page {
     Service(String),
     Apply(String),
     Accessibility,
+    Account,
 }
 
 impl Page {
@@ -39,6 +40,8 @@ impl Page {
             (Page::Apply(slug), Lang::En) => format!("/en/services/{slug}/apply"),
             (Page::Accessibility, Lang::Cs) => "/prohlaseni-o-pristupnosti".into(),
             (Page::Accessibility, Lang::En) => "/en/accessibility".into(),
+            (Page::Account, Lang::Cs) => "/ucet".into(),
+            (Page::Account, Lang::En) => "/en/account".into(),
         }
     }
 }
@@ -94,6 +97,10 @@ pub(crate) struct Layout {
     pub catalog: Option<Arc<Catalog>>,
     /// Breadcrumbs from the home page to this page (this page last); none on top pages.
     pub crumbs: Vec<Link>,
+    /// Who is signed in to the portal, for the header.
+    pub viewer: Option<crate::account::Viewer>,
+    pub account_href: String,
+    pub sign_in_href: String,
 }
 
 impl Layout {
@@ -123,7 +130,23 @@ impl Layout {
             catalog_href: Page::Catalog.path(lang),
             catalog,
             crumbs: Vec::new(),
+            viewer: crate::account::current_viewer(),
+            account_href: Page::Account.path(lang),
+            sign_in_href: match lang {
+                Lang::Cs => "/ucet/prihlasit".into(),
+                Lang::En => "/en/account/sign-in".into(),
+            },
         }
+    }
+
+    /// A page of the sign-in flow: no catalogue, the language switch leads home.
+    pub fn bare(lang: Lang, title: String) -> Layout {
+        Layout::new(lang, title, Page::Home, None)
+    }
+
+    /// "My account", whose twin is the other language's account page.
+    pub fn account(lang: Lang, title: String) -> Layout {
+        Layout::new(lang, title, Page::Account, None)
     }
 
     /// Adds breadcrumbs: home, the catalogue, then `trail` (this page last).
@@ -650,6 +673,12 @@ struct ApplyPage<'a> {
     documents: Vec<&'a str>,
     data_box: &'a str,
     email: &'a str,
+    /// The level the service needs, in words.
+    level: String,
+    /// Sign in, or step up, at the service's level first (none when the session has it).
+    sign_in_href: Option<String>,
+    /// The verified name the form will be filled with.
+    verified_name: Option<String>,
 }
 
 async fn apply(
@@ -663,7 +692,27 @@ async fn apply(
         return not_found_page(&state, lang, &headers);
     };
     let tr = Tr::new(lang);
+    let needed: urad_identity::Loa = s
+        .level_of_assurance
+        .parse()
+        .unwrap_or(urad_identity::Loa::Substantial);
+    let viewer = crate::account::current_viewer();
+    let here = Page::Apply(s.slug.clone()).path(lang);
+    let sign_in_path = match lang {
+        Lang::Cs => "/ucet/prihlasit",
+        Lang::En => "/en/account/sign-in",
+    };
     let page = ApplyPage {
+        level: tr.ts(&format!("loa-{}", needed.code())),
+        sign_in_href: match &viewer {
+            Some(v) if v.loa >= needed => None,
+            _ => Some(format!(
+                "{sign_in_path}?acr={}&return={}",
+                needed.code(),
+                urad_identity::authorize::encode(&here)
+            )),
+        },
+        verified_name: viewer.filter(|v| v.loa >= needed).map(|v| v.name),
         name: s.name.get(lang),
         service_href: Page::Service(s.slug.clone()).path(lang),
         documents: s.documents.iter().map(|d| d.get(lang)).collect(),

@@ -184,6 +184,12 @@ pub struct ServeArgs {
     /// identity gateway's issuer. Default: http:// and the address listened on.
     #[arg(long, env = "URAD_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// A TOML file of upstream identity providers (NIA, Bank iD …); see docs/identity.md.
+    #[arg(long, env = "URAD_UPSTREAMS")]
+    pub upstreams: Option<PathBuf>,
+    /// Offer the built-in demo identity provider (invented people; never in production).
+    #[arg(long, env = "URAD_DEMO_IDP", default_value_t = true, action = clap::ArgAction::Set)]
+    pub demo_idp: bool,
     #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]
@@ -262,9 +268,88 @@ pub async fn start(
         .unwrap_or_else(|| format!("http://{addr}"))
         .trim_end_matches('/')
         .to_owned();
-    let state = urad_web::AppState::new(catalog, db, issuer, clock);
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .context("cannot build the HTTP client")?;
+    let upstreams = upstreams(args, &issuer, &http)?;
+    urad_web::register_portal_client(&db, clock.as_ref(), &issuer)
+        .await
+        .context("cannot register the portal as a client of the gateway")?;
+    let state = urad_web::AppState::new(catalog, db, issuer, clock, upstreams, http);
     let handle = tokio::spawn(urad_web::serve(listener, state, shutdown));
     Ok(Server { addr, handle })
+}
+
+/// The identity providers to broker: the configured ones, then the demo provider if enabled.
+fn upstreams(
+    args: &ServeArgs,
+    issuer: &str,
+    http: &reqwest::Client,
+) -> Result<Vec<Arc<urad_identity::upstream::Upstream>>> {
+    use urad_identity::upstream::{self, Upstream};
+    let mut configs = match &args.upstreams {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            upstream::parse_config(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        }
+        None => Vec::new(),
+    };
+    if args.demo_idp {
+        tracing::warn!("the demo identity provider is on: anyone can sign in as its invented people (URAD_DEMO_IDP=false turns it off)");
+        configs.push(demo_upstream(issuer));
+    }
+    configs
+        .into_iter()
+        .map(|c| {
+            Upstream::new(c, http.clone())
+                .map(Arc::new)
+                .map_err(anyhow::Error::msg)
+        })
+        .collect()
+}
+
+/// The built-in demo provider, configured like any upstream (with NIA's client
+/// authentication, to exercise it).
+pub fn demo_upstream(issuer: &str) -> urad_identity::upstream::UpstreamConfig {
+    use urad_identity::demo_idp;
+    use urad_identity::upstream::{ClientAuth, Label, LoaRequest, UpstreamConfig};
+    let claims = [
+        "given_name",
+        "family_name",
+        "birthdate",
+        "email",
+        "address",
+        "groups",
+    ]
+    .into_iter()
+    .map(|c| (c.to_owned(), c.to_owned()))
+    .collect();
+    UpstreamConfig {
+        name: "demo".into(),
+        label: Label {
+            cs: "Demonstrační identita (zkušební osoby)".into(),
+            en: "Demo identity (test people)".into(),
+        },
+        issuer: format!("{issuer}{}", demo_idp::PATH),
+        discovery_url: None,
+        client_id: demo_idp::GATEWAY_CLIENT_ID.into(),
+        client_secret: Some(demo_idp::GATEWAY_CLIENT_SECRET.into()),
+        client_secret_env: None,
+        client_auth: ClientAuth::ClientSecretPost,
+        scopes: vec!["openid".into(), "profile".into()],
+        loa_request: LoaRequest::AcrValues,
+        loa_scopes: Default::default(),
+        acr: Default::default(),
+        fixed_loa: None,
+        max_loa: urad_identity::Loa::High,
+        claims,
+        link_claim: Some("verified_id".into()),
+        userinfo: false,
+        end_session: true,
+        demo: true,
+    }
 }
 
 /// Checks hourly whether the signing key is due for rotation (any process may do it; the

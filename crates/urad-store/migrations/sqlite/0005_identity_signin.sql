@@ -62,3 +62,10 @@ CREATE TABLE audit_event (
 
 CREATE INDEX audit_event_person ON audit_event (person_id, at);
 CREATE INDEX audit_event_kind ON audit_event (kind, at);
+
+-- The demo identity provider's signing key (one row; it is a separate issuer).
+CREATE TABLE demo_idp_key (
+    kid TEXT PRIMARY KEY,
+    private_key TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);

@@ -75,6 +75,8 @@ impl TestApp {
         let args = ServeArgs {
             listen: "127.0.0.1:0".parse().unwrap(),
             public_url: None,
+            upstreams: None,
+            demo_idp: true,
             store: store.clone(),
             content: ContentArgs::dir(content_dir()),
         };

@@ -9,3 +9,4 @@ mod identity;
 mod ops;
 mod pages;
 mod seed;
+mod signin;

@@ -1,0 +1,319 @@
+//! The sign-in flow between an authorization request and the code: whether the browser's
+//! session is good enough for the request (level of assurance, `max_age`, `prompt`), and the
+//! request kept in the database while the person signs in upstream — bound to the browser
+//! that started it, so that nobody can finish someone else's sign-in (login CSRF).
+
+use crate::authorize::{encode, AuthorizationRequest, Params, Prompt};
+use crate::grants::{self, random_token, Grant, GrantError};
+use crate::jose::b64;
+use crate::sessions::Session;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use urad_core::Clock;
+use urad_store::Db;
+
+/// How long a person has to sign in upstream.
+pub const PENDING_TTL_SECS: i64 = 15 * 60;
+
+fn sha256(text: &str) -> String {
+    b64(&Sha256::digest(text.as_bytes()))
+}
+
+/// What to do with a valid authorization request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// The session is good enough: issue a code.
+    Issue,
+    /// Sign in upstream; `force` asks the upstream to authenticate again (step-up,
+    /// `prompt=login`, `max_age` passed) even if it has a session of its own.
+    SignIn { force: bool },
+    /// `prompt=none` and nothing may be shown: answer with this error code.
+    Refuse(&'static str),
+}
+
+/// Decides for `request` given the browser's live session, if any, at `now`.
+pub fn decide(request: &AuthorizationRequest, session: Option<&Session>, now: i64) -> Decision {
+    let silent = request.prompt == Prompt::None;
+    let Some(s) = session else {
+        return if silent {
+            Decision::Refuse("login_required")
+        } else {
+            Decision::SignIn { force: false }
+        };
+    };
+    let too_old = request.max_age.is_some_and(|max| now - s.auth_time > max);
+    let too_weak = s.loa < request.required_loa;
+    if request.prompt == Prompt::Login || too_old || too_weak {
+        if silent {
+            return Decision::Refuse(if too_weak {
+                "interaction_required"
+            } else {
+                "login_required"
+            });
+        }
+        return Decision::SignIn { force: true };
+    }
+    Decision::Issue
+}
+
+/// The redirect back to the client: a code for `session`, with `state` and `iss` (RFC 9207).
+pub async fn issue(
+    db: &Db,
+    clock: &dyn Clock,
+    issuer: &str,
+    request: &AuthorizationRequest,
+    session: &Session,
+) -> Result<String, GrantError> {
+    let grant = Grant {
+        client_id: request.client.client_id.clone(),
+        sid: session.sid.clone(),
+        person_id: session.person_id.clone(),
+        scope: request.scopes.join(" "),
+        auth_time: session.auth_time,
+        loa: session.loa,
+        amr: session.amr.clone(),
+    };
+    let code = grants::issue_code(
+        db,
+        clock,
+        &grant,
+        &request.redirect_uri,
+        &request.code_challenge,
+        request.nonce.as_deref(),
+    )
+    .await?;
+    let mut query = format!("code={}", encode(&code));
+    if let Some(s) = &request.state {
+        query.push_str(&format!("&state={}", encode(s)));
+    }
+    query.push_str(&format!("&iss={}", encode(issuer)));
+    let separator = if request.redirect_uri.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    Ok(format!("{}{separator}{query}", request.redirect_uri))
+}
+
+/// An authorization request waiting for the person to sign in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pending {
+    pub id: String,
+    /// The request's parameters as received; validated again when the sign-in completes,
+    /// so a client changed or removed meanwhile is noticed.
+    pub params: Params,
+    pub upstream: Option<String>,
+    pub upstream_nonce: Option<String>,
+    pub upstream_verifier: Option<String>,
+    browser_sha256: String,
+}
+
+impl Pending {
+    /// Whether `browser_token` (the cookie) is the one that started this sign-in.
+    pub fn belongs_to(&self, browser_token: Option<&str>) -> bool {
+        browser_token.is_some_and(|t| {
+            let h = sha256(t);
+            // Constant time: the hash is not secret, but this costs nothing.
+            h.len() == self.browser_sha256.len()
+                && h.bytes()
+                    .zip(self.browser_sha256.bytes())
+                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                    == 0
+        })
+    }
+}
+
+/// Keeps `params` for the browser holding `browser_token`; returns the pending id.
+pub async fn park(
+    db: &Db,
+    clock: &dyn Clock,
+    params: &Params,
+    browser_token: &str,
+) -> Result<String, sqlx::Error> {
+    let id = random_token();
+    let now = clock.now();
+    sqlx::query(
+        "INSERT INTO pending_authorization (id, browser_sha256, request, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&id)
+    .bind(sha256(browser_token))
+    .bind(serde_json::to_string(params).unwrap_or_default())
+    .bind(now)
+    .bind(now + PENDING_TTL_SECS)
+    .execute(db.pool())
+    .await?;
+    Ok(id)
+}
+
+/// Notes which upstream the person went to, with the state, nonce and PKCE verifier sent.
+pub async fn send_upstream(
+    db: &Db,
+    id: &str,
+    upstream: &str,
+    state: &str,
+    nonce: &str,
+    verifier: &str,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE pending_authorization SET upstream = $1, upstream_state = $2, upstream_nonce = $3, upstream_verifier = $4 WHERE id = $5",
+    )
+    .bind(upstream)
+    .bind(state)
+    .bind(nonce)
+    .bind(verifier)
+    .bind(id)
+    .execute(db.pool())
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+fn pending_from(row: &sqlx::any::AnyRow) -> Result<Pending, sqlx::Error> {
+    let request: String = row.try_get("request")?;
+    Ok(Pending {
+        id: row.try_get("id")?,
+        params: serde_json::from_str(&request).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        upstream: row.try_get("upstream")?,
+        upstream_nonce: row.try_get("upstream_nonce")?,
+        upstream_verifier: row.try_get("upstream_verifier")?,
+        browser_sha256: row.try_get("browser_sha256")?,
+    })
+}
+
+const COLUMNS: &str = "id, browser_sha256, request, upstream, upstream_nonce, upstream_verifier";
+
+/// The pending request `id`, while it has not expired.
+pub async fn find(db: &Db, clock: &dyn Clock, id: &str) -> Result<Option<Pending>, sqlx::Error> {
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM pending_authorization WHERE id = $1 AND expires_at > $2"
+    ))
+    .bind(id)
+    .bind(clock.now())
+    .fetch_optional(db.pool())
+    .await?
+    .map(|r| pending_from(&r))
+    .transpose()
+}
+
+/// Takes the pending request the upstream's `state` belongs to: once only, so a replayed
+/// callback finds nothing.
+pub async fn take_by_state(
+    db: &Db,
+    clock: &dyn Clock,
+    upstream: &str,
+    state: &str,
+) -> Result<Option<Pending>, sqlx::Error> {
+    sqlx::query(&format!(
+        "DELETE FROM pending_authorization WHERE upstream_state = $1 AND upstream = $2 AND expires_at > $3 RETURNING {COLUMNS}"
+    ))
+    .bind(state)
+    .bind(upstream)
+    .bind(clock.now())
+    .fetch_optional(db.pool())
+    .await?
+    .map(|r| pending_from(&r))
+    .transpose()
+}
+
+/// Removes expired pending requests (run now and then by any process).
+pub async fn sweep(db: &Db, clock: &dyn Clock) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query("DELETE FROM pending_authorization WHERE expires_at <= $1")
+            .bind(clock.now())
+            .execute(db.pool())
+            .await?
+            .rows_affected(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clients::{AuthMethod, Client};
+    use crate::loa::Loa;
+
+    fn request(prompt: Prompt, max_age: Option<i64>, loa: Loa) -> AuthorizationRequest {
+        AuthorizationRequest {
+            client: Client {
+                client_id: "c".into(),
+                name: "c".into(),
+                auth_method: AuthMethod::None,
+                redirect_uris: vec![],
+                post_logout_redirect_uris: vec![],
+                backchannel_logout_uri: None,
+                min_loa: Loa::Low,
+                source: "test".into(),
+                secret_sha256: None,
+            },
+            redirect_uri: "http://localhost/cb".into(),
+            scopes: vec!["openid".into()],
+            state: None,
+            nonce: None,
+            code_challenge: "x".into(),
+            max_age,
+            prompt,
+            required_loa: loa,
+            ui_locale: None,
+        }
+    }
+
+    fn session(loa: Loa, auth_time: i64) -> Session {
+        Session {
+            sid: "s".into(),
+            person_id: "p".into(),
+            upstream: "demo".into(),
+            loa,
+            amr: vec![],
+            auth_time,
+            claims: serde_json::json!({}),
+            created_at: auth_time,
+            expires_at: auth_time + 3600,
+            user_agent: None,
+        }
+    }
+
+    #[test]
+    fn a_session_is_used_only_when_it_is_strong_and_fresh_enough() {
+        let s = session(Loa::Substantial, 1000);
+        let d = |p, m, l, s: Option<&Session>| decide(&request(p, m, l), s, 1100);
+        assert_eq!(
+            d(Prompt::Default, None, Loa::Low, Some(&s)),
+            Decision::Issue
+        );
+        assert_eq!(
+            d(Prompt::Default, None, Loa::Low, None),
+            Decision::SignIn { force: false }
+        );
+        // Step-up: the session is below what is asked.
+        assert_eq!(
+            d(Prompt::Default, None, Loa::High, Some(&s)),
+            Decision::SignIn { force: true }
+        );
+        // max_age: 100 s since sign-in.
+        assert_eq!(
+            d(Prompt::Default, Some(100), Loa::Low, Some(&s)),
+            Decision::Issue
+        );
+        assert_eq!(
+            d(Prompt::Default, Some(99), Loa::Low, Some(&s)),
+            Decision::SignIn { force: true }
+        );
+        assert_eq!(
+            d(Prompt::Login, None, Loa::Low, Some(&s)),
+            Decision::SignIn { force: true }
+        );
+        assert_eq!(d(Prompt::None, None, Loa::Low, Some(&s)), Decision::Issue);
+        assert_eq!(
+            d(Prompt::None, None, Loa::Low, None),
+            Decision::Refuse("login_required")
+        );
+        assert_eq!(
+            d(Prompt::None, None, Loa::High, Some(&s)),
+            Decision::Refuse("interaction_required")
+        );
+        assert_eq!(
+            d(Prompt::None, Some(10), Loa::Low, Some(&s)),
+            Decision::Refuse("login_required")
+        );
+    }
+}
