@@ -104,8 +104,15 @@ impl Server {
                 bail!("urad did not start in time");
             }
         };
-        // Keep draining stdout so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        // Keep draining stdout so the server never blocks on a full pipe; pass on its warnings
+        // and errors, so a failing request under load says why.
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                if line.contains(" WARN") || line.contains("ERROR") {
+                    eprintln!("urad: {line}");
+                }
+            }
+        });
         Ok(Server { child, base_url })
     }
 
