@@ -1,6 +1,7 @@
 //! Relying parties registered with the gateway: the portal itself, the region's other
 //! services and third-party regional apps.
 
+use crate::jose::{Alg, Jwk};
 use crate::loa::Loa;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -17,6 +18,15 @@ pub enum AuthMethod {
     None,
 }
 
+impl std::str::FromStr for AuthMethod {
+    type Err = String;
+    fn from_str(s: &str) -> Result<AuthMethod, String> {
+        AuthMethod::parse(s).ok_or_else(|| {
+            format!("`{s}` is not client_secret_basic, client_secret_post, private_key_jwt or none")
+        })
+    }
+}
+
 impl AuthMethod {
     pub fn code(self) -> &'static str {
         match self {
@@ -27,7 +37,7 @@ impl AuthMethod {
         }
     }
 
-    fn parse(s: &str) -> Option<AuthMethod> {
+    pub fn parse(s: &str) -> Option<AuthMethod> {
         [
             AuthMethod::ClientSecretBasic,
             AuthMethod::ClientSecretPost,
@@ -51,6 +61,10 @@ pub struct Client {
     pub min_loa: Loa,
     /// Where the registration came from: `cli`, `content` …
     pub source: String,
+    /// The algorithm of the client's ID tokens (`id_token_signed_response_alg`).
+    pub id_token_alg: Alg,
+    /// The client's public keys, for `private_key_jwt` (signing keys of ES256 or RS256 only).
+    pub jwks: Vec<Jwk>,
     pub(crate) secret_sha256: Option<String>,
 }
 
@@ -92,8 +106,21 @@ pub struct NewClient {
     pub source: String,
 }
 
+/// How a client authenticates and how its ID tokens are signed, where it differs from the
+/// defaults (`client_secret_basic`, or `none` for a public client; ES256).
+#[derive(Clone, Debug, Default)]
+pub struct ClientOptions {
+    /// `None`: `client_secret_basic` for a confidential client, `none` for a public one.
+    pub auth_method: Option<AuthMethod>,
+    /// The client's JWK Set as JSON (`{"keys": [...]}`); required for `private_key_jwt`.
+    pub jwks: Option<String>,
+    pub id_token_alg: Alg,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
+    #[error("client authentication: {0}")]
+    Auth(String),
     #[error("client id `{0}` is not valid: use 3–64 letters, digits, `-`, `_` or `.`")]
     Id(String),
     #[error("a client with id `{0}` already exists")]
@@ -152,12 +179,24 @@ pub fn check_redirect_uri(uri: &str) -> Result<(), ClientError> {
     Ok(())
 }
 
-/// Registers a client. For a confidential client returns its secret, which is stored only
-/// as a hash: show it once.
+/// Registers a client with the default authentication (`client_secret_basic`, or `none` for
+/// a public client) and ES256 ID tokens. For a confidential client returns its secret, which
+/// is stored only as a hash: show it once.
 pub async fn add(
     db: &Db,
     clock: &dyn Clock,
     new: &NewClient,
+) -> Result<Option<String>, ClientError> {
+    add_with(db, clock, new, &ClientOptions::default()).await
+}
+
+/// Registers a client with the given authentication method, keys and ID-token algorithm.
+/// Returns the secret of a `client_secret_basic` or `client_secret_post` client.
+pub async fn add_with(
+    db: &Db,
+    clock: &dyn Clock,
+    new: &NewClient,
+    options: &ClientOptions,
 ) -> Result<Option<String>, ClientError> {
     if !valid_id(&new.client_id) {
         return Err(ClientError::Id(new.client_id.clone()));
@@ -175,20 +214,62 @@ pub async fn add(
     if let Some(uri) = &new.backchannel_logout_uri {
         check_redirect_uri(uri)?;
     }
-    let secret = (!new.public).then(|| {
+    let method = match (options.auth_method, new.public) {
+        (None, true) | (Some(AuthMethod::None), _) => AuthMethod::None,
+        (None, false) => AuthMethod::ClientSecretBasic,
+        (Some(_), true) => {
+            return Err(ClientError::Auth(
+                "a public client has no credentials: leave the method out".into(),
+            ))
+        }
+        (Some(m), false) => m,
+    };
+    let jwks = match (&options.jwks, method) {
+        (Some(text), AuthMethod::PrivateKeyJwt) => {
+            let keys = crate::jose::parse_jwks(text)
+                .map_err(|_| ClientError::Auth("the JWKS is not a JSON Web Key Set".into()))?;
+            if keys.is_empty() {
+                return Err(ClientError::Auth(
+                    "the JWKS has no ES256 or RS256 signing key".into(),
+                ));
+            }
+            if keys
+                .iter()
+                .any(|k| k.kty == "RSA" && crate::jose::rsa_public_key(k).is_err())
+            {
+                return Err(ClientError::Auth(format!(
+                    "an RSA key of the JWKS is unreadable or shorter than {} bits",
+                    crate::jose::RSA_MIN_BITS
+                )));
+            }
+            // Only the usable keys are stored: what verifies assertions is what was checked.
+            Some(serde_json::json!({ "keys": keys }).to_string())
+        }
+        (None, AuthMethod::PrivateKeyJwt) => {
+            return Err(ClientError::Auth(
+                "private_key_jwt needs the client's public keys (a JWKS)".into(),
+            ))
+        }
+        (Some(_), _) => {
+            return Err(ClientError::Auth(
+                "a JWKS is only used with private_key_jwt".into(),
+            ))
+        }
+        (None, _) => None,
+    };
+    let secret = matches!(
+        method,
+        AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost
+    )
+    .then(|| {
         let mut bytes = [0u8; 32];
         rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
         crate::jose::b64(&bytes)
     });
-    let method = if new.public {
-        AuthMethod::None
-    } else {
-        AuthMethod::ClientSecretBasic
-    };
     let result = sqlx::query(
         "INSERT INTO oidc_client (client_id, secret_sha256, auth_method, redirect_uris, post_logout_redirect_uris, \
-         backchannel_logout_uri, min_loa, jwks, name, source, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, $9, $10) ON CONFLICT (client_id) DO NOTHING",
+         backchannel_logout_uri, min_loa, jwks, name, source, created_at, id_token_signed_response_alg) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (client_id) DO NOTHING",
     )
     .bind(&new.client_id)
     .bind(secret.as_deref().map(hex_sha256))
@@ -197,9 +278,11 @@ pub async fn add(
     .bind(serde_json::to_string(&new.post_logout_redirect_uris).unwrap_or_default())
     .bind(&new.backchannel_logout_uri)
     .bind(new.min_loa.code())
+    .bind(jwks)
     .bind(&new.name)
     .bind(&new.source)
     .bind(clock.now())
+    .bind(options.id_token_alg.name())
     .execute(db.pool())
     .await?;
     if result.rows_affected() == 0 {
@@ -212,7 +295,8 @@ pub async fn add(
 pub async fn find(db: &Db, client_id: &str) -> Result<Option<Client>, ClientError> {
     let Some(row) = sqlx::query(
         "SELECT client_id, secret_sha256, auth_method, redirect_uris, post_logout_redirect_uris, \
-         backchannel_logout_uri, min_loa, name, source FROM oidc_client WHERE client_id = $1",
+         backchannel_logout_uri, min_loa, name, source, jwks, id_token_signed_response_alg \
+         FROM oidc_client WHERE client_id = $1",
     )
     .bind(client_id)
     .fetch_optional(db.pool())
@@ -238,6 +322,12 @@ pub async fn find(db: &Db, client_id: &str) -> Result<Option<Client>, ClientErro
             .parse()
             .map_err(|_| stored())?,
         source: row.try_get("source")?,
+        id_token_alg: Alg::parse(&row.try_get::<String, _>("id_token_signed_response_alg")?)
+            .ok_or_else(stored)?,
+        jwks: match row.try_get::<Option<String>, _>("jwks")? {
+            Some(text) => crate::jose::parse_jwks(&text).map_err(|_| stored())?,
+            None => Vec::new(),
+        },
         secret_sha256: row.try_get("secret_sha256")?,
     }))
 }

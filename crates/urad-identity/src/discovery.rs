@@ -11,6 +11,15 @@ pub const JWKS_PATH: &str = "/oidc/jwks";
 pub const REVOCATION_PATH: &str = "/oidc/revoke";
 pub const END_SESSION_PATH: &str = "/oidc/logout";
 
+/// The client authentication methods the token and revocation endpoints accept: exactly
+/// those `urad client add --auth` registers.
+pub const CLIENT_AUTH_METHODS: [&str; 4] = [
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
+    "none",
+];
+
 /// The metadata document for the issuer `issuer` (an origin such as `https://portal.kraj.cz`).
 pub fn metadata(issuer: &str) -> Value {
     let issuer = issuer.trim_end_matches('/');
@@ -26,11 +35,12 @@ pub fn metadata(issuer: &str) -> Value {
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "subject_types_supported": ["pairwise"],
-        "id_token_signing_alg_values_supported": ["ES256"],
+        "id_token_signing_alg_values_supported": ["ES256", "RS256"],
         "userinfo_signing_alg_values_supported": ["none"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "private_key_jwt", "none"],
+        "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
         "token_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256"],
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "private_key_jwt", "none"],
+        "revocation_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        "revocation_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256"],
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": ["openid", "profile", "email", "address", "birthdate", "offline_access"],
         "claims_supported": [
@@ -62,6 +72,19 @@ mod tests {
         assert_eq!(m["jwks_uri"], "https://portal.example.cz/oidc/jwks");
         assert_eq!(m["code_challenge_methods_supported"], json!(["S256"]));
         assert_eq!(m["response_types_supported"], json!(["code"]));
+        assert_eq!(
+            m["id_token_signing_alg_values_supported"],
+            json!(["ES256", "RS256"])
+        );
+        assert_eq!(
+            m["token_endpoint_auth_methods_supported"],
+            json!([
+                "client_secret_basic",
+                "client_secret_post",
+                "private_key_jwt",
+                "none"
+            ])
+        );
         assert_eq!(
             m["acr_values_supported"],
             json!([

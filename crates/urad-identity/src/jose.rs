@@ -1,14 +1,20 @@
 //! The small part of JOSE the gateway needs: compact JWS signed with ES256 (ECDSA P-256,
-//! SHA-256) and the public keys as JWK. Written on the RustCrypto `p256` crate rather than a
-//! general JWT library so that the accepted algorithms are exactly the ones listed here: a
-//! token that names any other `alg` (`none`, `HS256` …) is refused before anything else.
+//! SHA-256) or RS256 (RSASSA-PKCS1-v1_5, SHA-256) and the public keys as JWK. Written on the
+//! RustCrypto `p256` and `rsa` crates rather than a general JWT library so that the accepted
+//! algorithms are exactly the ones listed in [`Alg`]: a token that names any other `alg`
+//! (`none`, `HS256` …) is refused before anything else, and a key is only ever used with the
+//! algorithm of its own type, so an RSA public key can never be taken as an HMAC secret.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use p256::ecdsa::signature::{Signer, Verifier};
 use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
+use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use rsa::traits::PublicKeyParts;
+use rsa::{BigUint, RsaPrivateKey, RsaPublicKey};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sha2::Sha256;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum JoseError {
@@ -18,11 +24,64 @@ pub enum JoseError {
     Algorithm(String),
     #[error("no key with id `{0}`")]
     UnknownKey(String),
+    #[error("no key of the type and algorithm the token names (`{0}`)")]
+    KeyMismatch(String),
     #[error("the signature does not verify")]
     Signature,
     #[error("the key cannot be read")]
     Key,
 }
+
+/// The signature algorithms the gateway signs and verifies with; nothing else is accepted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Alg {
+    /// ECDSA P-256 with SHA-256: the default for everything the gateway signs.
+    #[default]
+    Es256,
+    /// RSASSA-PKCS1-v1_5 with SHA-256: for relying parties and upstreams that only do RSA.
+    Rs256,
+}
+
+impl Alg {
+    pub const ALL: [Alg; 2] = [Alg::Es256, Alg::Rs256];
+
+    /// The `alg` value (RFC 7518).
+    pub fn name(self) -> &'static str {
+        match self {
+            Alg::Es256 => "ES256",
+            Alg::Rs256 => "RS256",
+        }
+    }
+
+    /// The `kty` of the keys this algorithm uses.
+    pub fn kty(self) -> &'static str {
+        match self {
+            Alg::Es256 => "EC",
+            Alg::Rs256 => "RSA",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Alg> {
+        Alg::ALL.into_iter().find(|a| a.name() == name)
+    }
+}
+
+impl std::str::FromStr for Alg {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Alg, String> {
+        Alg::parse(s).ok_or_else(|| format!("`{s}` is not ES256 or RS256"))
+    }
+}
+
+impl std::fmt::Display for Alg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The smallest RSA modulus accepted or generated (NIST SP 800-131A, and what NIA and the
+/// banks publish).
+pub const RSA_MIN_BITS: usize = 2048;
 
 pub fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
@@ -34,17 +93,78 @@ pub fn unb64(text: &str) -> Result<Vec<u8>, JoseError> {
         .map_err(|_| JoseError::Malformed)
 }
 
-/// A public key as a JWK (RFC 7517), as published in the JWKS.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A public key as a JWK (RFC 7517): EC P-256 (`crv`, `x`, `y`) or RSA (`n`, `e`). Members
+/// other providers publish and the gateway does not need (`x5c`, `x5t`, `key_ops` …) are
+/// ignored when reading; absent optional members (`use`, `alg`, `kid`) read as empty.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Jwk {
     pub kty: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub crv: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub x: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub y: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub n: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub e: String,
+    #[serde(default)]
     pub kid: String,
-    #[serde(rename = "use")]
+    #[serde(rename = "use", default, skip_serializing_if = "String::is_empty")]
     pub use_: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub alg: String,
+}
+
+impl Jwk {
+    /// Whether this key may verify a signature made with `alg`: the key type must be the
+    /// algorithm's, and `alg` and `use`, when the key names them, must agree.
+    pub fn fits(&self, alg: Alg) -> bool {
+        self.kty == alg.kty()
+            && (self.alg.is_empty() || self.alg == alg.name())
+            && (self.use_.is_empty() || self.use_ == "sig")
+    }
+}
+
+/// Reads a JWK Set (`{"keys": [...]}`) as published by a relying party or an upstream
+/// provider. Keys the gateway cannot read (other shapes, encryption keys) are left out rather
+/// than failing the set: they could not verify anything anyway.
+pub fn parse_jwks(json: &str) -> Result<Vec<Jwk>, JoseError> {
+    let set: Value = serde_json::from_str(json).map_err(|_| JoseError::Malformed)?;
+    let keys = set["keys"].as_array().ok_or(JoseError::Malformed)?;
+    Ok(keys
+        .iter()
+        .filter_map(|k| serde_json::from_value::<Jwk>(k.clone()).ok())
+        .filter(|k| Alg::ALL.iter().any(|a| k.fits(*a)))
+        .collect())
+}
+
+/// A private key that signs compact JWS: what the token endpoint needs of a signing key.
+pub trait JwsSigner {
+    fn kid(&self) -> &str;
+    fn alg(&self) -> Alg;
+    fn public_jwk(&self) -> Jwk;
+    /// Signs `claims` as a compact JWS with `typ` in the header (`JWT`, `at+jwt` …).
+    fn sign(&self, typ: &str, claims: &Value) -> String;
+}
+
+/// The JWS signing input and the finished token around a signature function.
+fn compact(
+    alg: Alg,
+    kid: &str,
+    typ: &str,
+    claims: &Value,
+    sign: impl Fn(&[u8]) -> Vec<u8>,
+) -> String {
+    let header = serde_json::json!({ "alg": alg.name(), "typ": typ, "kid": kid });
+    let signing_input = format!(
+        "{}.{}",
+        b64(header.to_string().as_bytes()),
+        b64(claims.to_string().as_bytes())
+    );
+    let signature = sign(signing_input.as_bytes());
+    format!("{signing_input}.{}", b64(&signature))
 }
 
 /// An ES256 key pair with its key id.
@@ -66,7 +186,7 @@ impl EcKey {
     /// A new random key. Its id is the RFC 7638 thumbprint of its public key.
     pub fn generate() -> EcKey {
         let key = SigningKey::random(&mut rand_core::OsRng);
-        let kid = thumbprint(key.verifying_key());
+        let kid = thumbprint(&jwk(key.verifying_key(), ""));
         EcKey { kid, key }
     }
 
@@ -90,19 +210,141 @@ impl EcKey {
 
     /// Signs `claims` as a compact JWS with `typ` in the header (`JWT`, `logout+jwt` …).
     pub fn sign(&self, typ: &str, claims: &Value) -> String {
-        let header = serde_json::json!({ "alg": "ES256", "typ": typ, "kid": self.kid });
-        let signing_input = format!(
-            "{}.{}",
-            b64(header.to_string().as_bytes()),
-            b64(claims.to_string().as_bytes())
-        );
-        let signature: Signature = self.key.sign(signing_input.as_bytes());
-        format!("{signing_input}.{}", b64(&signature.to_bytes()))
+        compact(Alg::Es256, &self.kid, typ, claims, |input| {
+            let signature: Signature = self.key.sign(input);
+            signature.to_bytes().to_vec()
+        })
+    }
+}
+
+impl JwsSigner for EcKey {
+    fn kid(&self) -> &str {
+        &self.kid
+    }
+    fn alg(&self) -> Alg {
+        Alg::Es256
+    }
+    fn public_jwk(&self) -> Jwk {
+        EcKey::public_jwk(self)
+    }
+    fn sign(&self, typ: &str, claims: &Value) -> String {
+        EcKey::sign(self, typ, claims)
+    }
+}
+
+/// An RS256 key pair (2048-bit) with its key id.
+#[derive(Clone)]
+pub struct RsaKey {
+    pub kid: String,
+    key: rsa::pkcs1v15::SigningKey<Sha256>,
+    public: RsaPublicKey,
+}
+
+impl std::fmt::Debug for RsaKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RsaKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RsaKey {
+    /// A new random 2048-bit key; its id is the RFC 7638 thumbprint of its public key.
+    pub fn generate() -> Result<RsaKey, JoseError> {
+        let private =
+            RsaPrivateKey::new(&mut rand_core::OsRng, RSA_MIN_BITS).map_err(|_| JoseError::Key)?;
+        let kid = thumbprint(&rsa_jwk(&RsaPublicKey::from(&private), ""));
+        Ok(RsaKey::new(kid, private))
+    }
+
+    fn new(kid: String, private: RsaPrivateKey) -> RsaKey {
+        let public = RsaPublicKey::from(&private);
+        RsaKey {
+            kid,
+            key: rsa::pkcs1v15::SigningKey::new(private),
+            public,
+        }
+    }
+
+    /// The private key as PKCS#8 DER, base64url — how the key is stored.
+    pub fn to_stored(&self) -> Result<String, JoseError> {
+        let private: &RsaPrivateKey = self.key.as_ref();
+        let der = private.to_pkcs8_der().map_err(|_| JoseError::Key)?;
+        Ok(b64(der.as_bytes()))
+    }
+
+    pub fn from_stored(kid: &str, encoded: &str) -> Result<RsaKey, JoseError> {
+        let private =
+            RsaPrivateKey::from_pkcs8_der(&unb64(encoded)?).map_err(|_| JoseError::Key)?;
+        Ok(RsaKey::new(kid.to_owned(), private))
+    }
+
+    pub fn public_jwk(&self) -> Jwk {
+        rsa_jwk(&self.public, &self.kid)
+    }
+
+    pub fn sign(&self, typ: &str, claims: &Value) -> String {
+        use rsa::signature::SignatureEncoding;
+        compact(Alg::Rs256, &self.kid, typ, claims, |input| {
+            // PKCS#1 v1.5 signatures are deterministic: no randomness is needed.
+            rsa::signature::Signer::sign(&self.key, input).to_vec()
+        })
+    }
+}
+
+impl JwsSigner for RsaKey {
+    fn kid(&self) -> &str {
+        &self.kid
+    }
+    fn alg(&self) -> Alg {
+        Alg::Rs256
+    }
+    fn public_jwk(&self) -> Jwk {
+        RsaKey::public_jwk(self)
+    }
+    fn sign(&self, typ: &str, claims: &Value) -> String {
+        RsaKey::sign(self, typ, claims)
+    }
+}
+
+/// A stored signing key of either algorithm.
+#[derive(Clone, Debug)]
+pub enum AnyKey {
+    Ec(EcKey),
+    Rsa(Box<RsaKey>),
+}
+
+impl AnyKey {
+    fn inner(&self) -> &dyn JwsSigner {
+        match self {
+            AnyKey::Ec(k) => k,
+            AnyKey::Rsa(k) => k.as_ref(),
+        }
+    }
+}
+
+impl JwsSigner for AnyKey {
+    fn kid(&self) -> &str {
+        self.inner().kid()
+    }
+    fn alg(&self) -> Alg {
+        self.inner().alg()
+    }
+    fn public_jwk(&self) -> Jwk {
+        self.inner().public_jwk()
+    }
+    fn sign(&self, typ: &str, claims: &Value) -> String {
+        self.inner().sign(typ, claims)
     }
 }
 
 /// Verifies a compact JWS against the given public keys and returns its header and claims.
 /// Claims (expiry, audience …) are the caller's to check.
+///
+/// The header's `alg` must be ES256 or RS256. The key is the one named by `kid`; a token
+/// without `kid` (some relying parties' assertions) is tried against every key that fits.
+/// A key verifies only tokens of its own type and, when it names one, its own `alg`; keys
+/// published for encryption (`use: enc`) verify nothing.
 pub fn verify(token: &str, keys: &[Jwk]) -> Result<(Value, Value), JoseError> {
     let mut parts = token.split('.');
     let (Some(h), Some(p), Some(s), None) =
@@ -111,21 +353,74 @@ pub fn verify(token: &str, keys: &[Jwk]) -> Result<(Value, Value), JoseError> {
         return Err(JoseError::Malformed);
     };
     let header: Value = serde_json::from_slice(&unb64(h)?).map_err(|_| JoseError::Malformed)?;
-    let alg = header["alg"].as_str().unwrap_or_default();
-    if alg != "ES256" {
-        return Err(JoseError::Algorithm(alg.to_owned()));
+    let name = header["alg"].as_str().unwrap_or_default();
+    let alg = Alg::parse(name).ok_or_else(|| JoseError::Algorithm(name.to_owned()))?;
+    // Extensions the gateway does not understand must not be ignored (RFC 7515 §4.1.11).
+    if header.get("crit").is_some() {
+        return Err(JoseError::Malformed);
     }
-    let kid = header["kid"].as_str().unwrap_or_default();
-    let jwk = keys
+    let kid = header.get("kid").and_then(Value::as_str);
+    let named: Vec<&Jwk> = keys
         .iter()
-        .find(|k| k.kid == kid)
-        .ok_or_else(|| JoseError::UnknownKey(kid.to_owned()))?;
-    let key = verifying_key(jwk)?;
-    let signature = Signature::from_slice(&unb64(s)?).map_err(|_| JoseError::Signature)?;
-    key.verify(format!("{h}.{p}").as_bytes(), &signature)
-        .map_err(|_| JoseError::Signature)?;
+        .filter(|k| kid.is_none_or(|kid| k.kid == kid))
+        .collect();
+    if named.is_empty() {
+        return Err(JoseError::UnknownKey(kid.unwrap_or_default().to_owned()));
+    }
+    let usable: Vec<&Jwk> = named.into_iter().filter(|k| k.fits(alg)).collect();
+    if usable.is_empty() {
+        return Err(JoseError::KeyMismatch(alg.name().to_owned()));
+    }
+    let signature = unb64(s).map_err(|_| JoseError::Signature)?;
+    let input = format!("{h}.{p}");
+    let mut outcome = Err(JoseError::Signature);
+    for jwk in usable {
+        outcome = match alg {
+            Alg::Es256 => verify_es256(jwk, input.as_bytes(), &signature),
+            Alg::Rs256 => verify_rs256(jwk, input.as_bytes(), &signature),
+        };
+        if outcome.is_ok() {
+            break;
+        }
+    }
+    outcome?;
     let claims: Value = serde_json::from_slice(&unb64(p)?).map_err(|_| JoseError::Malformed)?;
     Ok((header, claims))
+}
+
+/// The claims of a compact JWS **without verifying it**: only to learn which client sent a
+/// client assertion, so that its keys can be looked up and the assertion then verified.
+pub fn unverified_claims(token: &str) -> Result<Value, JoseError> {
+    let payload = token.split('.').nth(1).ok_or(JoseError::Malformed)?;
+    serde_json::from_slice(&unb64(payload)?).map_err(|_| JoseError::Malformed)
+}
+
+fn verify_es256(jwk: &Jwk, input: &[u8], signature: &[u8]) -> Result<(), JoseError> {
+    let key = verifying_key(jwk)?;
+    let signature = Signature::from_slice(signature).map_err(|_| JoseError::Signature)?;
+    key.verify(input, &signature)
+        .map_err(|_| JoseError::Signature)
+}
+
+fn verify_rs256(jwk: &Jwk, input: &[u8], signature: &[u8]) -> Result<(), JoseError> {
+    let key = rsa_public_key(jwk)?;
+    let key = rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key);
+    let signature =
+        rsa::pkcs1v15::Signature::try_from(signature).map_err(|_| JoseError::Signature)?;
+    rsa::signature::Verifier::verify(&key, input, &signature).map_err(|_| JoseError::Signature)
+}
+
+/// The RSA public key of a JWK; moduli under [`RSA_MIN_BITS`] are refused.
+pub fn rsa_public_key(jwk: &Jwk) -> Result<RsaPublicKey, JoseError> {
+    if jwk.kty != "RSA" {
+        return Err(JoseError::Key);
+    }
+    let n = BigUint::from_bytes_be(&unb64(&jwk.n).map_err(|_| JoseError::Key)?);
+    let e = BigUint::from_bytes_be(&unb64(&jwk.e).map_err(|_| JoseError::Key)?);
+    if n.bits() < RSA_MIN_BITS {
+        return Err(JoseError::Key);
+    }
+    RsaPublicKey::new(n, e).map_err(|_| JoseError::Key)
 }
 
 fn verifying_key(jwk: &Jwk) -> Result<VerifyingKey, JoseError> {
@@ -153,17 +448,33 @@ fn jwk(key: &VerifyingKey, kid: &str) -> Jwk {
         kid: kid.to_owned(),
         use_: "sig".into(),
         alg: "ES256".into(),
+        ..Jwk::default()
+    }
+}
+
+fn rsa_jwk(key: &RsaPublicKey, kid: &str) -> Jwk {
+    Jwk {
+        kty: "RSA".into(),
+        n: b64(&key.n().to_bytes_be()),
+        e: b64(&key.e().to_bytes_be()),
+        kid: kid.to_owned(),
+        use_: "sig".into(),
+        alg: "RS256".into(),
+        ..Jwk::default()
     }
 }
 
 /// RFC 7638 JWK thumbprint: SHA-256 of the required members in lexicographic order.
-fn thumbprint(key: &VerifyingKey) -> String {
+pub fn thumbprint(j: &Jwk) -> String {
     use sha2::Digest;
-    let j = jwk(key, "");
-    let canonical = format!(
-        r#"{{"crv":"{}","kty":"{}","x":"{}","y":"{}"}}"#,
-        j.crv, j.kty, j.x, j.y
-    );
+    let canonical = if j.kty == "RSA" {
+        format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, j.e, j.n)
+    } else {
+        format!(
+            r#"{{"crv":"{}","kty":"{}","x":"{}","y":"{}"}}"#,
+            j.crv, j.kty, j.x, j.y
+        )
+    };
     b64(&sha2::Sha256::digest(canonical.as_bytes()))
 }
 
@@ -219,6 +530,148 @@ mod tests {
             verify("a.b", &[key.public_jwk()]),
             Err(JoseError::Malformed)
         );
+    }
+
+    /// One RSA key for the RSA tests: generating 2048-bit keys is slow in debug builds.
+    fn rsa_key() -> RsaKey {
+        static KEY: std::sync::OnceLock<RsaKey> = std::sync::OnceLock::new();
+        KEY.get_or_init(|| RsaKey::generate().unwrap()).clone()
+    }
+
+    #[test]
+    fn rs256_signs_and_verifies_and_survives_storage() {
+        let key = rsa_key();
+        let stored = RsaKey::from_stored(&key.kid, &key.to_stored().unwrap()).unwrap();
+        let token = stored.sign("JWT", &json!({ "sub": "abc" }));
+        let (header, claims) = verify(&token, &[key.public_jwk()]).unwrap();
+        assert_eq!(header["alg"], "RS256");
+        assert_eq!(claims["sub"], "abc");
+        let jwk = key.public_jwk();
+        assert_eq!((jwk.kty.as_str(), jwk.e.as_str()), ("RSA", "AQAB"));
+        // A 2048-bit modulus is 256 bytes: 342 base64url characters.
+        assert_eq!(jwk.n.len(), 342);
+        assert_eq!(key.kid, thumbprint(&jwk));
+
+        // The signature is RSASSA-PKCS1-v1_5 over SHA-256, checked here without `verify`.
+        use rsa::signature::Verifier;
+        let parts: Vec<&str> = token.split('.').collect();
+        let independent = rsa::pkcs1v15::VerifyingKey::<Sha256>::new(rsa_public_key(&jwk).unwrap());
+        let signature =
+            rsa::pkcs1v15::Signature::try_from(unb64(parts[2]).unwrap().as_slice()).unwrap();
+        independent
+            .verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &signature)
+            .unwrap();
+
+        let forged = format!(
+            "{}.{}.{}",
+            parts[0],
+            b64(json!({ "sub": "admin" }).to_string().as_bytes()),
+            parts[2]
+        );
+        assert_eq!(
+            verify(&forged, &[key.public_jwk()]),
+            Err(JoseError::Signature)
+        );
+    }
+
+    #[test]
+    fn keys_as_other_providers_publish_them_are_read() {
+        let key = rsa_key();
+        let jwk = key.public_jwk();
+        // As NIA or a bank publishes it: no `alg`, an `x5c` chain, other members, and an
+        // encryption key beside it.
+        let set = json!({ "keys": [
+            { "kty": "RSA", "kid": "enc-1", "use": "enc", "n": jwk.n, "e": jwk.e },
+            { "kty": "RSA", "kid": key.kid, "use": "sig", "n": jwk.n, "e": jwk.e,
+              "x5c": ["MIIC..."], "x5t": "abc", "key_ops": ["verify"] },
+            { "kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo" }
+        ]});
+        let keys = parse_jwks(&set.to_string()).unwrap();
+        assert_eq!(keys.len(), 1, "only the RSA signing key is usable");
+        assert!(keys[0].alg.is_empty());
+        let token = key.sign("JWT", &json!({ "sub": "x" }));
+        verify(&token, &keys).unwrap();
+        assert!(parse_jwks("[]").is_err());
+    }
+
+    #[test]
+    fn refuses_alg_and_key_type_mismatches() {
+        let rsa = rsa_key();
+        let ec = EcKey::generate();
+        let rs_token = rsa.sign("JWT", &json!({ "sub": "x" }));
+        let es_token = ec.sign("JWT", &json!({ "sub": "x" }));
+
+        // The kid names a key of the other type.
+        let mut ec_as_rsa_kid = ec.public_jwk();
+        ec_as_rsa_kid.kid = rsa.kid.clone();
+        assert_eq!(
+            verify(&rs_token, &[ec_as_rsa_kid]),
+            Err(JoseError::KeyMismatch("RS256".into()))
+        );
+        let mut rsa_as_ec_kid = rsa.public_jwk();
+        rsa_as_ec_kid.kid = ec.kid.clone();
+        assert_eq!(
+            verify(&es_token, &[rsa_as_ec_kid]),
+            Err(JoseError::KeyMismatch("ES256".into()))
+        );
+
+        // The header claims ES256 over an RSA signature, with the RSA key's kid.
+        let parts: Vec<&str> = rs_token.split('.').collect();
+        let relabelled = format!(
+            "{}.{}.{}",
+            b64(json!({ "alg": "ES256", "kid": rsa.kid })
+                .to_string()
+                .as_bytes()),
+            parts[1],
+            parts[2]
+        );
+        assert_eq!(
+            verify(&relabelled, &[rsa.public_jwk()]),
+            Err(JoseError::KeyMismatch("ES256".into()))
+        );
+
+        // A key that names another alg does not verify this one, even of the right type.
+        let mut wrong_alg = rsa.public_jwk();
+        wrong_alg.alg = "PS256".into();
+        assert_eq!(
+            verify(&rs_token, &[wrong_alg]),
+            Err(JoseError::KeyMismatch("RS256".into()))
+        );
+
+        // HS256 "signed" with the RSA public key as the secret is refused by its alg.
+        let hs = format!(
+            "{}.{}.{}",
+            b64(json!({ "alg": "HS256", "kid": rsa.kid })
+                .to_string()
+                .as_bytes()),
+            parts[1],
+            parts[2]
+        );
+        assert_eq!(
+            verify(&hs, &[rsa.public_jwk()]),
+            Err(JoseError::Algorithm("HS256".into()))
+        );
+
+        // Without a kid, every key that fits is tried.
+        let no_kid = {
+            let signing_input = format!("{}.{}", b64(br#"{"alg":"RS256"}"#), parts[1]);
+            use rsa::signature::SignatureEncoding;
+            let sig = rsa::signature::Signer::sign(&rsa.key, signing_input.as_bytes()).to_vec();
+            format!("{signing_input}.{}", b64(&sig))
+        };
+        verify(&no_kid, &[ec.public_jwk(), rsa.public_jwk()]).unwrap();
+        assert_eq!(
+            verify(&no_kid, &[ec.public_jwk()]),
+            Err(JoseError::KeyMismatch("RS256".into()))
+        );
+    }
+
+    #[test]
+    fn short_rsa_keys_are_refused() {
+        let private = RsaPrivateKey::new(&mut rand_core::OsRng, 1024).unwrap();
+        let short = RsaKey::new("short".into(), private);
+        let token = short.sign("JWT", &json!({ "sub": "x" }));
+        assert_eq!(verify(&token, &[short.public_jwk()]), Err(JoseError::Key));
     }
 
     #[test]

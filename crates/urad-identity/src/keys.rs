@@ -2,8 +2,12 @@
 //! rotated with overlap: the next key is published in the JWKS a whole rotation before it
 //! signs anything, and a retired key stays published until every token it signed has expired.
 //! So relying parties that cache the JWKS never meet a token whose key they have not seen.
+//!
+//! There is one such set per algorithm: ES256 signs access tokens and most ID tokens, RS256
+//! signs the ID tokens of clients registered with `id_token_signed_response_alg` RS256. Both
+//! sets rotate together.
 
-use crate::jose::{EcKey, Jwk};
+use crate::jose::{Alg, AnyKey, EcKey, Jwk, JwsSigner, RsaKey};
 use sqlx::Row;
 use urad_core::Clock;
 use urad_store::Db;
@@ -23,36 +27,52 @@ pub enum KeyError {
     NoActiveKey,
 }
 
-/// Makes sure an active and a next key exist (idempotent; safe from several processes: the
-/// `slot` column is unique, so a second process's insert is skipped).
+/// Makes sure an active and a next key exist for every algorithm (idempotent; safe from
+/// several processes: `(alg, slot)` is unique, so a second process's insert is skipped).
 pub async fn ensure(db: &Db, clock: &dyn Clock) -> Result<(), KeyError> {
-    for slot in ["active", "next"] {
-        let exists = sqlx::query("SELECT kid FROM signing_key WHERE slot = $1")
-            .bind(slot)
-            .fetch_optional(db.pool())
-            .await?
-            .is_some();
-        if !exists {
-            insert(db.pool(), slot, clock.now()).await?;
+    for alg in Alg::ALL {
+        for slot in ["active", "next"] {
+            let exists = sqlx::query("SELECT kid FROM signing_key WHERE alg = $1 AND slot = $2")
+                .bind(alg.name())
+                .bind(slot)
+                .fetch_optional(db.pool())
+                .await?
+                .is_some();
+            if !exists {
+                insert(db.pool(), &generate(alg)?, slot, clock.now()).await?;
+            }
         }
     }
     Ok(())
 }
 
-async fn insert<'e, E>(executor: E, slot: &str, now: i64) -> Result<(), KeyError>
+/// A new key of `alg`, before any transaction: an RSA key takes a while to generate.
+fn generate(alg: Alg) -> Result<AnyKey, KeyError> {
+    Ok(match alg {
+        Alg::Es256 => AnyKey::Ec(EcKey::generate()),
+        Alg::Rs256 => AnyKey::Rsa(Box::new(
+            RsaKey::generate().map_err(|e| KeyError::Stored(e.to_string()))?,
+        )),
+    })
+}
+
+async fn insert<'e, E>(executor: E, key: &AnyKey, slot: &str, now: i64) -> Result<(), KeyError>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let key = EcKey::generate();
     let jwk =
         serde_json::to_string(&key.public_jwk()).map_err(|e| KeyError::Stored(e.to_string()))?;
-    let private = key.to_stored();
+    let private = match key {
+        AnyKey::Ec(k) => k.to_stored(),
+        AnyKey::Rsa(k) => k.to_stored().map_err(|e| KeyError::Stored(e.to_string()))?,
+    };
     let activated = (slot == "active").then_some(now);
     sqlx::query(
         "INSERT INTO signing_key (kid, alg, slot, private_key, public_jwk, created_at, activated_at) \
-         VALUES ($1, 'ES256', $2, $3, $4, $5, $6) ON CONFLICT (slot) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (alg, slot) DO NOTHING",
     )
-    .bind(&key.kid)
+    .bind(key.kid())
+    .bind(key.alg().name())
     .bind(slot)
     .bind(private)
     .bind(jwk)
@@ -63,21 +83,35 @@ where
     Ok(())
 }
 
-/// Retires the active key, activates the next one and publishes a new next key; drops keys
-/// whose publication has ended. One transaction: readers see before or after, never between.
+/// For every algorithm: retires the active key, activates the next one and publishes a new
+/// next key; drops keys whose publication has ended. One transaction: readers see before or
+/// after, never between.
 pub async fn rotate(db: &Db, clock: &dyn Clock) -> Result<(), KeyError> {
     let now = clock.now();
+    let fresh = Alg::ALL
+        .into_iter()
+        .map(generate)
+        .collect::<Result<Vec<_>, _>>()?;
     let mut tx = db.pool().begin().await?;
-    sqlx::query("UPDATE signing_key SET slot = NULL, retired_at = $1, expires_at = $2 WHERE slot = 'active'")
+    for key in &fresh {
+        let alg = key.alg().name();
+        sqlx::query(
+            "UPDATE signing_key SET slot = NULL, retired_at = $1, expires_at = $2 WHERE alg = $3 AND slot = 'active'",
+        )
         .bind(now)
         .bind(now + RETIRED_KEY_PUBLISHED_SECS)
+        .bind(alg)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("UPDATE signing_key SET slot = 'active', activated_at = $1 WHERE slot = 'next'")
+        sqlx::query(
+            "UPDATE signing_key SET slot = 'active', activated_at = $1 WHERE alg = $2 AND slot = 'next'",
+        )
         .bind(now)
+        .bind(alg)
         .execute(&mut *tx)
         .await?;
-    insert(&mut *tx, "next", now).await?;
+        insert(&mut *tx, key, "next", now).await?;
+    }
     sqlx::query("DELETE FROM signing_key WHERE slot IS NULL AND expires_at < $1")
         .bind(now)
         .execute(&mut *tx)
@@ -87,34 +121,54 @@ pub async fn rotate(db: &Db, clock: &dyn Clock) -> Result<(), KeyError> {
     ensure(db, clock).await
 }
 
-/// Rotates when the active key is older than [`ROTATE_AFTER_SECS`]. Returns whether it did.
+/// Rotates when the oldest active key is older than [`ROTATE_AFTER_SECS`] (all algorithms
+/// rotate together). Returns whether it did.
 pub async fn rotate_if_due(db: &Db, clock: &dyn Clock) -> Result<bool, KeyError> {
-    let row = sqlx::query("SELECT activated_at FROM signing_key WHERE slot = 'active'")
-        .fetch_optional(db.pool())
+    let rows = sqlx::query("SELECT activated_at FROM signing_key WHERE slot = 'active'")
+        .fetch_all(db.pool())
         .await?;
-    let activated: Option<i64> = row.map(|r| r.try_get("activated_at")).transpose()?;
-    match activated {
+    let activated = rows
+        .iter()
+        .map(|r| r.try_get::<Option<i64>, _>("activated_at"))
+        .collect::<Result<Vec<_>, _>>()?;
+    if activated.len() < Alg::ALL.len() {
+        // A fresh database, or one from before the RS256 key set.
+        ensure(db, clock).await?;
+    }
+    match activated.into_iter().flatten().min() {
         Some(at) if clock.now() - at >= ROTATE_AFTER_SECS => {
             rotate(db, clock).await?;
             Ok(true)
         }
-        Some(_) => Ok(false),
-        None => {
-            ensure(db, clock).await?;
-            Ok(false)
-        }
+        _ => Ok(false),
     }
 }
 
-/// The key that signs now.
+/// The ES256 key that signs now: access tokens, and ID tokens of most clients.
 pub async fn active(db: &Db) -> Result<EcKey, KeyError> {
-    let row = sqlx::query("SELECT kid, private_key FROM signing_key WHERE slot = 'active'")
-        .fetch_optional(db.pool())
-        .await?
-        .ok_or(KeyError::NoActiveKey)?;
+    match active_for(db, Alg::Es256).await? {
+        AnyKey::Ec(key) => Ok(key),
+        AnyKey::Rsa(_) => Err(KeyError::NoActiveKey),
+    }
+}
+
+/// The key of `alg` that signs now.
+pub async fn active_for(db: &Db, alg: Alg) -> Result<AnyKey, KeyError> {
+    let row =
+        sqlx::query("SELECT kid, private_key FROM signing_key WHERE alg = $1 AND slot = 'active'")
+            .bind(alg.name())
+            .fetch_optional(db.pool())
+            .await?
+            .ok_or(KeyError::NoActiveKey)?;
     let kid: String = row.try_get("kid")?;
     let private: String = row.try_get("private_key")?;
-    EcKey::from_stored(&kid, &private).map_err(|e| KeyError::Stored(e.to_string()))
+    let stored = |e: crate::jose::JoseError| KeyError::Stored(e.to_string());
+    Ok(match alg {
+        Alg::Es256 => AnyKey::Ec(EcKey::from_stored(&kid, &private).map_err(stored)?),
+        Alg::Rs256 => AnyKey::Rsa(Box::new(
+            RsaKey::from_stored(&kid, &private).map_err(stored)?,
+        )),
+    })
 }
 
 /// Every published public key: active, next and retired ones not yet expired.

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod authorize;
+pub mod client_auth;
 pub mod clients;
 pub mod demo_idp;
 pub mod discovery;

@@ -244,6 +244,8 @@ mod tests {
                 min_loa: Loa::Low,
                 source: "test".into(),
                 secret_sha256: None,
+                id_token_alg: Default::default(),
+                jwks: vec![],
             },
             redirect_uri: "http://localhost/cb".into(),
             scopes: vec!["openid".into()],

@@ -1,15 +1,23 @@
 //! The tokens the gateway hands out: the ID token (OpenID Connect Core §2) and a JWT access
-//! token (RFC 9068) for userinfo and the region's APIs. Both are signed with the active key.
+//! token (RFC 9068) for userinfo and the region's APIs. Access tokens are always signed with
+//! the active ES256 key; an ID token with the active key of the algorithm its client asked for.
 
 use crate::grants::{pairwise_subject, random_token, Grant};
-use crate::jose::EcKey;
+use crate::jose::{EcKey, JwsSigner};
 use serde_json::{json, Value};
 
 pub const ID_TOKEN_TTL_SECS: i64 = 300;
 pub const ACCESS_TOKEN_TTL_SECS: i64 = 300;
 
-/// The ID token for `grant`, addressed to its client.
-pub fn id_token(key: &EcKey, issuer: &str, grant: &Grant, nonce: Option<&str>, now: i64) -> String {
+/// The ID token for `grant`, addressed to its client, signed with the key of the client's
+/// `id_token_signed_response_alg`.
+pub fn id_token(
+    key: &dyn JwsSigner,
+    issuer: &str,
+    grant: &Grant,
+    nonce: Option<&str>,
+    now: i64,
+) -> String {
     let mut claims = json!({
         "iss": issuer,
         "sub": pairwise_subject(&grant.client_id, &grant.person_id),

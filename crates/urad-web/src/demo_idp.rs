@@ -353,5 +353,6 @@ mod tests {
         assert_eq!(super::date_of(0), "1970-01-01");
         assert_eq!(super::date_of(951_782_400), "2000-02-29");
         assert_eq!(super::date_of(1_795_392_000), "2026-11-23");
+        assert_eq!(super::date_of(1_795_391_999), "2026-11-22");
     }
 }

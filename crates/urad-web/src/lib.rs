@@ -11,6 +11,7 @@ pub mod i18n;
 mod oidc;
 mod ops;
 mod pages;
+pub mod rate_limit;
 mod signin;
 
 use axum::http::{header, HeaderName, HeaderValue};
@@ -50,6 +51,8 @@ pub struct Inner {
     pub http: reqwest::Client,
     /// Rendered answers of the catalogue routes; valid as long as `catalog` is.
     pages: cache::PageCache,
+    /// Per-IP request and failure counts of the identity gateway's endpoints.
+    pub rate_limits: rate_limit::Limits,
 }
 
 impl AppState {
@@ -69,7 +72,20 @@ impl AppState {
             upstreams,
             http,
             pages: cache::PageCache::new(),
+            rate_limits: rate_limit::Limits::new(rate_limit::DEFAULT_PER_IP),
         }))
+    }
+
+    /// Sets the overall limit of requests a second per IP on the login and token endpoints
+    /// (bursts of twice that; 0 turns it off). Call before the state is shared.
+    ///
+    /// # Panics
+    /// When the state has already been cloned (the router holds clones).
+    pub fn with_rate_limit_per_ip(mut self, per_ip: u32) -> AppState {
+        Arc::get_mut(&mut self.0)
+            .expect("rate limits are set before the state is shared")
+            .rate_limits = rate_limit::Limits::new(per_ip);
+        self
     }
 }
 
@@ -116,9 +132,11 @@ pub fn router(state: AppState) -> Router {
             ));
     let mut app = Router::new()
         .merge(catalogue)
-        .merge(oidc::routes())
-        .merge(signin::routes())
-        .merge(demo_idp::routes())
+        .merge(oidc::routes(&state))
+        .merge(rate_limit::limit_per_ip(
+            signin::routes().merge(demo_idp::routes()),
+            &state,
+        ))
         .merge(account::routes())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
@@ -149,13 +167,17 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
-/// Serves until `shutdown` completes, then lets requests in flight finish.
+/// Serves until `shutdown` completes, then lets requests in flight finish. Each request
+/// carries its TCP peer's address (`ConnectInfo`), which the rate limits key on.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -1,7 +1,13 @@
 //! The identity gateway's HTTP face: discovery, the published signing keys and the token
 //! endpoint. The sign-in flow (authorize with the upstream identity providers), userinfo and
 //! logout come next; see issue #3 and docs/adr/0003-identity-gateway.md.
+//!
+//! Client authentication at the token and revocation endpoints: `client_secret_basic`,
+//! `client_secret_post`, `private_key_jwt` (RFC 7523) and `none` for public clients, each
+//! client only with the one method it was registered with. Failures and reused codes or
+//! refresh tokens are written to the audit log and counted by the failure rate limit.
 
+use crate::rate_limit::{self, ClientIp};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -16,18 +22,22 @@ use serde_json::json;
 use std::collections::HashMap;
 use urad_identity::clients::{self, AuthMethod, Client};
 use urad_identity::grants::{self, GrantError};
-use urad_identity::{discovery, keys, tokens};
+use urad_identity::jose::{Alg, JwsSigner};
+use urad_identity::{audit, client_auth, discovery, keys, tokens};
 
-pub(crate) fn routes() -> Router<AppState> {
+pub(crate) fn routes(state: &AppState) -> Router<AppState> {
+    let client_requests = Router::new()
+        .route(discovery::TOKEN_PATH, post(token))
+        .route(discovery::REVOCATION_PATH, post(revoke));
+    let bearer = Router::new().route(discovery::USERINFO_PATH, get(userinfo).post(userinfo));
     Router::new()
         .route(
             "/.well-known/openid-configuration",
             get(openid_configuration),
         )
         .route(discovery::JWKS_PATH, get(jwks))
-        .route(discovery::TOKEN_PATH, post(token))
-        .route(discovery::REVOCATION_PATH, post(revoke))
-        .route(discovery::USERINFO_PATH, get(userinfo).post(userinfo))
+        .merge(rate_limit::limit_client_requests(client_requests, state))
+        .merge(rate_limit::limit_per_ip(bearer, state))
 }
 
 /// OpenID Provider metadata.
@@ -83,6 +93,10 @@ impl IntoResponse for OAuthError {
             Json(json!({ "error": self.error, "error_description": self.description })),
         )
             .into_response();
+        if matches!(self.error, "invalid_client" | "invalid_grant") {
+            // Counted by the failure rate limit.
+            response.extensions_mut().insert(rate_limit::Failure);
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -115,91 +129,264 @@ fn form(body: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
     Ok(map)
 }
 
-/// Authenticates the client (RFC 6749 §2.3): HTTP Basic for confidential clients, `client_id`
-/// alone for public ones. Any failure is `invalid_client`, without saying which part failed.
-async fn authenticate_client(
-    state: &AppState,
+/// Why client authentication failed, for the audit log (the client only learns
+/// `invalid_client`) and which client id was tried.
+struct AuthFailure {
+    client_id: Option<String>,
+    reason: String,
+}
+
+fn failed(client_id: Option<&str>, reason: impl Into<String>) -> AuthFailure {
+    AuthFailure {
+        client_id: client_id.map(str::to_owned),
+        reason: reason.into(),
+    }
+}
+
+/// The credentials a request presents, before the client is looked up.
+enum Credentials {
+    Basic {
+        client_id: String,
+        secret: String,
+    },
+    Post {
+        client_id: String,
+        secret: String,
+    },
+    Assertion {
+        client_id: String,
+        assertion: String,
+    },
+    Public {
+        client_id: String,
+    },
+}
+
+impl Credentials {
+    fn client_id(&self) -> &str {
+        match self {
+            Credentials::Basic { client_id, .. }
+            | Credentials::Post { client_id, .. }
+            | Credentials::Assertion { client_id, .. }
+            | Credentials::Public { client_id } => client_id,
+        }
+    }
+
+    fn method(&self) -> AuthMethod {
+        match self {
+            Credentials::Basic { .. } => AuthMethod::ClientSecretBasic,
+            Credentials::Post { .. } => AuthMethod::ClientSecretPost,
+            Credentials::Assertion { .. } => AuthMethod::PrivateKeyJwt,
+            Credentials::Public { .. } => AuthMethod::None,
+        }
+    }
+}
+
+/// Reads the credentials: HTTP Basic, `client_secret` in the form, a JWT client assertion,
+/// or `client_id` alone. More than one method in a request is refused (RFC 6749 §2.3).
+fn credentials(
     headers: &HeaderMap,
     params: &HashMap<String, String>,
-) -> Result<Client, OAuthError> {
-    let refused = || {
-        oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "client authentication failed",
-        )
-    };
+) -> Result<Credentials, AuthFailure> {
+    let form_id = params.get("client_id").map(String::as_str);
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Basic "));
-    let (client_id, secret) = match basic {
-        Some(encoded) => {
-            let decoded = base64::engine::general_purpose::STANDARD
-                .decode(encoded.trim())
+    let post = params.get("client_secret");
+    let assertion = params.get("client_assertion");
+    let assertion_type = params.get("client_assertion_type");
+    let presented = [
+        basic.is_some(),
+        post.is_some(),
+        assertion.is_some() || assertion_type.is_some(),
+    ];
+    if presented.iter().filter(|p| **p).count() > 1 {
+        return Err(failed(form_id, "more than one authentication method"));
+    }
+    let credentials = if let Some(encoded) = basic {
+        let malformed = || failed(form_id, "malformed Basic credentials");
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .ok()
+            .and_then(|d| String::from_utf8(d).ok())
+            .ok_or_else(malformed)?;
+        let (id, secret) = decoded.split_once(':').ok_or_else(malformed)?;
+        // The parts are form-encoded before Basic encoding (RFC 6749 §2.3.1).
+        let unescape = |s: &str| -> Option<String> {
+            serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("v={s}"))
                 .ok()
-                .and_then(|d| String::from_utf8(d).ok())
-                .ok_or_else(refused)?;
-            let (id, secret) = decoded.split_once(':').ok_or_else(refused)?;
-            // The parts are form-encoded before Basic encoding (RFC 6749 §2.3.1).
-            let unescape = |s: &str| -> Option<String> {
-                serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("v={s}"))
-                    .ok()
-                    .and_then(|v| v.into_iter().next().map(|(_, v)| v))
-            };
-            (
-                unescape(id).ok_or_else(refused)?,
-                Some(unescape(secret).ok_or_else(refused)?),
-            )
+                .and_then(|v| v.into_iter().next().map(|(_, v)| v))
+        };
+        Credentials::Basic {
+            client_id: unescape(id).ok_or_else(malformed)?,
+            secret: unescape(secret).ok_or_else(malformed)?,
         }
-        None => (params.get("client_id").cloned().ok_or_else(refused)?, None),
-    };
-    if params.get("client_id").is_some_and(|id| *id != client_id) {
-        return Err(refused());
-    }
-    let client = clients::find(&state.db, &client_id)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "cannot read clients");
-            oauth_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily_unavailable",
-                "try again",
-            )
-        })?
-        .ok_or_else(refused)?;
-    let authenticated = match (client.auth_method, &secret) {
-        (AuthMethod::None, None) => true,
-        (AuthMethod::ClientSecretBasic, Some(s)) => client.secret_matches(s),
-        _ => false,
-    };
-    if authenticated {
-        Ok(client)
+    } else if let Some(secret) = post {
+        Credentials::Post {
+            client_id: form_id
+                .ok_or_else(|| failed(None, "client_secret without client_id"))?
+                .to_owned(),
+            secret: secret.clone(),
+        }
+    } else if assertion.is_some() || assertion_type.is_some() {
+        if assertion_type.map(String::as_str) != Some(client_auth::ASSERTION_TYPE) {
+            return Err(failed(form_id, "unsupported client_assertion_type"));
+        }
+        let assertion = assertion
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| failed(form_id, "client_assertion is missing"))?;
+        // client_id is optional beside an assertion (RFC 7521 §4.2): the assertion names it.
+        let client_id = match form_id {
+            Some(id) => id.to_owned(),
+            None => client_auth::claimed_client_id(assertion)
+                .ok_or_else(|| failed(None, "the client assertion names no client"))?,
+        };
+        Credentials::Assertion {
+            client_id,
+            assertion: assertion.clone(),
+        }
     } else {
-        Err(refused())
+        Credentials::Public {
+            client_id: form_id
+                .ok_or_else(|| failed(None, "no client credentials"))?
+                .to_owned(),
+        }
+    };
+    if form_id.is_some_and(|id| id != credentials.client_id()) {
+        return Err(failed(
+            Some(credentials.client_id()),
+            "client_id differs from the credentials",
+        ));
     }
+    Ok(credentials)
+}
+
+/// Authenticates the client (RFC 6749 §2.3) with the one method it was registered with.
+/// Any failure is `invalid_client`, without saying which part failed.
+async fn authenticate_client(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+) -> Result<Result<Client, AuthFailure>, OAuthError> {
+    let credentials = match credentials(headers, params) {
+        Ok(c) => c,
+        Err(f) => return Ok(Err(f)),
+    };
+    let id = credentials.client_id();
+    let Some(client) = clients::find(&state.db, id).await.map_err(|e| {
+        tracing::error!(error = %e, "cannot read clients");
+        unavailable()
+    })?
+    else {
+        return Ok(Err(failed(Some(id), "unknown client")));
+    };
+    if credentials.method() != client.auth_method {
+        return Ok(Err(failed(
+            Some(id),
+            format!(
+                "presented {} but the client is registered for {}",
+                credentials.method().code(),
+                client.auth_method.code()
+            ),
+        )));
+    }
+    let outcome = match &credentials {
+        Credentials::Public { .. } => Ok(()),
+        Credentials::Basic { secret, .. } | Credentials::Post { secret, .. } => {
+            if client.secret_matches(secret) {
+                Ok(())
+            } else {
+                Err("wrong client secret".to_owned())
+            }
+        }
+        Credentials::Assertion { assertion, .. } => {
+            let token_endpoint = format!("{}{}", state.issuer, discovery::TOKEN_PATH);
+            match client_auth::verify_assertion(
+                &state.db,
+                state.clock.as_ref(),
+                &client,
+                assertion,
+                &[state.issuer.as_str(), token_endpoint.as_str()],
+            )
+            .await
+            {
+                Ok(()) => Ok(()),
+                Err(client_auth::AssertionError::Database(e)) => {
+                    tracing::error!(error = %e, "cannot record the client assertion");
+                    return Err(unavailable());
+                }
+                Err(e) => Err(e.to_string()),
+            }
+        }
+    };
+    Ok(match outcome {
+        Ok(()) => Ok(client),
+        Err(reason) => Err(failed(Some(id), reason)),
+    })
+}
+
+fn unavailable() -> OAuthError {
+    oauth_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily_unavailable",
+        "try again",
+    )
 }
 
 /// The form of a request to the token or revocation endpoint and the client that sent it.
+/// A failed authentication is written to the audit log.
 async fn client_request(
     state: &AppState,
+    ip: ClientIp,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<(HashMap<String, String>, Client), OAuthError> {
     let params = form(body)?;
-    let client = authenticate_client(state, headers, &params).await?;
-    Ok((params, client))
+    match authenticate_client(state, headers, &params).await? {
+        Ok(client) => Ok((params, client)),
+        Err(failure) => {
+            tracing::info!(client = ?failure.client_id, reason = %failure.reason, "client authentication failed");
+            let ip = ip.text();
+            let mut event = audit::Event::new(audit::Kind::ClientAuthFailed);
+            event.client_id = failure.client_id.as_deref();
+            event.ip = ip.as_deref();
+            event.detail = json!({ "reason": failure.reason });
+            audit::record(&state.db, state.clock.as_ref(), event).await;
+            Err(oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "client authentication failed",
+            ))
+        }
+    }
+}
+
+/// The answer to a refused grant; a replayed code or reused refresh token (which has just
+/// revoked its family) is written to the audit log.
+async fn refused_grant(
+    state: &AppState,
+    ip: ClientIp,
+    client: &Client,
+    grant_type: &str,
+    e: GrantError,
+) -> OAuthError {
+    if e == GrantError::Replayed {
+        let ip = ip.text();
+        let mut event = audit::Event::new(audit::Kind::TokenReuse);
+        event.client_id = Some(&client.client_id);
+        event.ip = ip.as_deref();
+        event.detail = json!({ "grant_type": grant_type, "reason": e.to_string() });
+        audit::record(&state.db, state.clock.as_ref(), event).await;
+    }
+    grant_error(e)
 }
 
 fn grant_error(e: GrantError) -> OAuthError {
     match e {
         GrantError::Database(msg) => {
             tracing::error!(error = %msg, "token endpoint database error");
-            oauth_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily_unavailable",
-                "try again",
-            )
+            unavailable()
         }
         other => {
             tracing::info!(reason = %other, "grant refused");
@@ -217,10 +404,11 @@ fn grant_error(e: GrantError) -> OAuthError {
         (status = 401, description = "invalid_client", content_type = "application/json")))]
 pub(crate) async fn token(
     State(state): State<AppState>,
+    ip: ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (params, client) = match client_request(&state, &headers, &body).await {
+    let (params, client) = match client_request(&state, ip, &headers, &body).await {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
@@ -251,7 +439,11 @@ pub(crate) async fn token(
             .await
             {
                 Ok(g) => g,
-                Err(e) => return grant_error(e).into_response(),
+                Err(e) => {
+                    return refused_grant(&state, ip, &client, "authorization_code", e)
+                        .await
+                        .into_response()
+                }
             };
             let refresh = match grants::issue_refresh_for_code(&state.db, clock, &grant, code).await
             {
@@ -270,7 +462,11 @@ pub(crate) async fn token(
             .await
             {
                 Ok((grant, next)) => (grant, None, next),
-                Err(e) => return grant_error(e).into_response(),
+                Err(e) => {
+                    return refused_grant(&state, ip, &client, "refresh_token", e)
+                        .await
+                        .into_response()
+                }
             }
         }
         "" => {
@@ -290,17 +486,28 @@ pub(crate) async fn token(
             .into_response();
         }
     };
+    // Access tokens are always ES256 (the gateway and the region's APIs verify them); the ID
+    // token is signed with the algorithm the client registered.
     let key = match keys::active(&state.db).await {
         Ok(k) => k,
         Err(e) => {
             tracing::error!(error = %e, "no signing key");
-            return oauth_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily_unavailable",
-                "try again",
-            )
-            .into_response();
+            return unavailable().into_response();
         }
+    };
+    let id_key = match client.id_token_alg {
+        Alg::Es256 => None,
+        alg => match keys::active_for(&state.db, alg).await {
+            Ok(k) => Some(k),
+            Err(e) => {
+                tracing::error!(error = %e, alg = %alg, "no signing key");
+                return unavailable().into_response();
+            }
+        },
+    };
+    let id_key: &dyn JwsSigner = match &id_key {
+        Some(k) => k,
+        None => &key,
     };
     let now = clock.now();
     (
@@ -312,7 +519,7 @@ pub(crate) async fn token(
             "access_token": tokens::access_token(&key, &state.issuer, &grant, now),
             "token_type": "Bearer",
             "expires_in": tokens::ACCESS_TOKEN_TTL_SECS,
-            "id_token": tokens::id_token(&key, &state.issuer, &grant, nonce.as_deref(), now),
+            "id_token": tokens::id_token(id_key, &state.issuer, &grant, nonce.as_deref(), now),
             "refresh_token": refresh,
             "scope": grant.scope,
         })),
@@ -331,10 +538,11 @@ pub(crate) async fn token(
         (status = 401, description = "invalid_client", content_type = "application/json")))]
 pub(crate) async fn revoke(
     State(state): State<AppState>,
+    ip: ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (params, client) = match client_request(&state, &headers, &body).await {
+    let (params, client) = match client_request(&state, ip, &headers, &body).await {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };

@@ -895,3 +895,36 @@ async fn signed_out(State(_state): State<AppState>, lang: Lang) -> Response {
     };
     render(StatusCode::OK, &page)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_host_prefixed_and_secure_on_https_only() {
+        let https = set_cookie("https://portal.kraj.cz", SESSION_COOKIE, "t", 60);
+        assert_eq!(
+            https.to_str().unwrap(),
+            "__Host-urad-session=t; Path=/; HttpOnly; SameSite=Lax; Max-Age=60; Secure"
+        );
+        // Browsers refuse `__Host-` cookies without Secure, which plain http cannot set.
+        let http = set_cookie("http://127.0.0.1:8080", SESSION_COOKIE, "t", 60);
+        assert_eq!(
+            http.to_str().unwrap(),
+            "urad-session=t; Path=/; HttpOnly; SameSite=Lax; Max-Age=60"
+        );
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("urad-session=plain; __Host-urad-session=prefixed"),
+        );
+        assert_eq!(
+            cookie(&headers, "https://portal.kraj.cz", SESSION_COOKIE),
+            Some("prefixed")
+        );
+        assert_eq!(
+            cookie(&headers, "http://localhost", SESSION_COOKIE),
+            Some("plain")
+        );
+    }
+}

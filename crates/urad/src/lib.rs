@@ -86,6 +86,17 @@ pub struct ClientAddArgs {
     /// Lowest level of assurance the client accepts: low, substantial or high.
     #[arg(long, default_value = "low")]
     pub min_loa: urad_identity::Loa,
+    /// How a confidential client authenticates at the token endpoint: client_secret_basic
+    /// (the default), client_secret_post, or private_key_jwt (needs --jwks).
+    #[arg(long = "auth")]
+    pub auth_method: Option<urad_identity::clients::AuthMethod>,
+    /// File with the client's public keys as a JWK Set, for private_key_jwt (ES256 or RS256
+    /// signing keys; RSA keys of at least 2048 bits).
+    #[arg(long)]
+    pub jwks: Option<PathBuf>,
+    /// Algorithm of the client's ID tokens (id_token_signed_response_alg): ES256 or RS256.
+    #[arg(long = "id-token-alg", default_value = "ES256")]
+    pub id_token_alg: urad_identity::jose::Alg,
     #[command(flatten)]
     pub store: StoreArgs,
 }
@@ -190,6 +201,10 @@ pub struct ServeArgs {
     /// Offer the built-in demo identity provider (invented people; never in production).
     #[arg(long, env = "URAD_DEMO_IDP", default_value_t = true, action = clap::ArgAction::Set)]
     pub demo_idp: bool,
+    /// Requests a second per client IP to the login and token endpoints (bursts of twice
+    /// that); 0 turns this limit off. Failed client authentications are limited separately.
+    #[arg(long, env = "URAD_RATE_LIMIT_PER_IP", default_value_t = urad_web::rate_limit::DEFAULT_PER_IP)]
+    pub rate_limit_per_ip: u32,
     #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]
@@ -276,7 +291,8 @@ pub async fn start(
     urad_web::register_portal_client(&db, clock.as_ref(), &issuer)
         .await
         .context("cannot register the portal as a client of the gateway")?;
-    let state = urad_web::AppState::new(catalog, db, issuer, clock, upstreams, http);
+    let state = urad_web::AppState::new(catalog, db, issuer, clock, upstreams, http)
+        .with_rate_limit_per_ip(args.rate_limit_per_ip);
     let handle = tokio::spawn(urad_web::serve(listener, state, shutdown));
     Ok(Server { addr, handle })
 }
@@ -353,7 +369,7 @@ pub fn demo_upstream(issuer: &str) -> urad_identity::upstream::UpstreamConfig {
 }
 
 /// Checks hourly whether the signing key is due for rotation (any process may do it; the
-/// rotation is one transaction).
+/// rotation is one transaction), and forgets sign-ins that were abandoned.
 async fn rotate_keys_when_due(db: Db, clock: Arc<dyn Clock>) {
     let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
     every_hour.tick().await;
@@ -363,6 +379,9 @@ async fn rotate_keys_when_due(db: Db, clock: Arc<dyn Clock>) {
             Ok(true) => tracing::info!("rotated the token-signing key"),
             Ok(false) => {}
             Err(e) => tracing::error!(error = %e, "cannot rotate the token-signing key"),
+        }
+        if let Err(e) = urad_identity::signin::sweep(&db, clock.as_ref()).await {
+            tracing::error!(error = %e, "cannot remove expired sign-ins");
         }
     }
 }
@@ -467,15 +486,42 @@ pub async fn run(cli: Cli) -> Result<()> {
                 min_loa: args.min_loa,
                 source: "cli".into(),
             };
-            match urad_identity::clients::add(&db, &SystemClock, &new).await? {
+            let jwks = match &args.jwks {
+                Some(path) => Some(
+                    std::fs::read_to_string(path)
+                        .with_context(|| format!("cannot read {}", path.display()))?,
+                ),
+                None => None,
+            };
+            let options = urad_identity::clients::ClientOptions {
+                auth_method: args.auth_method,
+                jwks,
+                id_token_alg: args.id_token_alg,
+            };
+            let secret =
+                urad_identity::clients::add_with(&db, &SystemClock, &new, &options).await?;
+            let client = urad_identity::clients::find(&db, &args.id)
+                .await?
+                .context("the client just registered is missing")?;
+            let method = client.auth_method.code();
+            let alg = client.id_token_alg;
+            match secret {
                 Some(secret) => {
                     println!(
-                        "registered confidential client {} (client_secret_basic)",
+                        "registered confidential client {} ({method}, ID tokens {alg})",
                         args.id
                     );
                     println!("client secret (shown only now, store it safely): {secret}");
                 }
-                None => println!("registered public client {} (PKCE, no secret)", args.id),
+                None if client.is_public() => println!(
+                    "registered public client {} (PKCE, no secret, ID tokens {alg})",
+                    args.id
+                ),
+                None => println!(
+                    "registered confidential client {} ({method} with {} key(s), ID tokens {alg})",
+                    args.id,
+                    client.jwks.len()
+                ),
             }
         }
     }

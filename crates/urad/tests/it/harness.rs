@@ -77,6 +77,7 @@ impl TestApp {
             public_url: None,
             upstreams: None,
             demo_idp: true,
+            rate_limit_per_ip: urad_web::rate_limit::DEFAULT_PER_IP,
             store: store.clone(),
             content: ContentArgs::dir(content_dir()),
         };

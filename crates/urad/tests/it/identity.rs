@@ -41,11 +41,17 @@ async fn discovery_and_jwks_describe_the_gateway(app: TestApp) {
 
     let jwks = app.json("/oidc/jwks", 200).await;
     let published: Vec<jose::Jwk> = serde_json::from_value(jwks["keys"].clone()).unwrap();
-    assert_eq!(published.len(), 2, "the active key and the next one");
-    assert!(published
-        .iter()
-        .all(|k| k.alg == "ES256" && k.kty == "EC" && k.use_ == "sig"));
-    assert_ne!(published[0].kid, published[1].kid);
+    assert_eq!(
+        published.len(),
+        4,
+        "the active key and the next one, per algorithm"
+    );
+    for (alg, kty) in [("ES256", "EC"), ("RS256", "RSA")] {
+        let of_alg: Vec<_> = published.iter().filter(|k| k.alg == alg).collect();
+        assert_eq!(of_alg.len(), 2, "{alg}");
+        assert!(of_alg.iter().all(|k| k.kty == kty && k.use_ == "sig"));
+        assert_ne!(of_alg[0].kid, of_alg[1].kid);
+    }
 
     // What the active key signs verifies with the published keys, and nothing is private.
     let db = app.store.open().await.unwrap();
@@ -369,7 +375,7 @@ async fn keys_rotate_with_overlap(backend: Backend) {
     keys::ensure(&db, &clock).await.unwrap(); // idempotent
     let first = keys::active(&db).await.unwrap();
     let before = keys::published(&db, &clock).await.unwrap();
-    assert_eq!(before.len(), 2);
+    assert_eq!(before.len(), 4, "active and next, ES256 and RS256");
     let token = first.sign("JWT", &json!({ "sub": "before rotation" }));
 
     assert!(
@@ -385,7 +391,7 @@ async fn keys_rotate_with_overlap(backend: Backend) {
     assert!(kids(&before).contains(&second.kid));
     // The retired key stays published: tokens it signed still verify.
     let after = keys::published(&db, &clock).await.unwrap();
-    assert_eq!(after.len(), 3);
+    assert_eq!(after.len(), 6);
     jose::verify(&token, &after).unwrap();
 
     // Once every token it could have signed has expired, it is gone.
@@ -394,7 +400,7 @@ async fn keys_rotate_with_overlap(backend: Backend) {
     assert!(!kids(&later).contains(&first.kid));
     assert!(jose::verify(&token, &later).is_err());
     keys::rotate(&db, &clock).await.unwrap();
-    assert_eq!(keys::published(&db, &clock).await.unwrap().len(), 3);
+    assert_eq!(keys::published(&db, &clock).await.unwrap().len(), 6);
 }
 
 async fn clients_are_registered_with_hashed_secrets(backend: Backend) {

@@ -5,6 +5,7 @@ mod harness;
 
 mod api;
 mod binary;
+mod client_auth;
 mod identity;
 mod ops;
 mod pages;

@@ -443,4 +443,12 @@ async fn the_flow_is_bound_to_its_browser_and_used_once(app: TestApp) {
         .await;
     assert_eq!(page.status, 400);
     assert!(page.body.contains("není v identitní bráně registrována"));
+    // Nor is a sign-out sent to an address the client did not register.
+    let page = alice
+        .visit(
+            "/oidc/logout?client_id=portal&post_logout_redirect_uri=https%3A%2F%2Fevil.example%2F",
+        )
+        .await;
+    assert_eq!(page.status, 400);
+    assert!(page.url.starts_with(&app.base));
 }
