@@ -106,10 +106,18 @@ impl Server {
         };
         // Keep draining stdout so the server never blocks on a full pipe; pass on its warnings
         // and errors, so a failing request under load says why.
+        // The first ones say why; thousands under load would bury the figures.
         std::thread::spawn(move || {
+            let mut shown = 0;
             for line in lines.map_while(Result::ok) {
-                if line.contains(" WARN") || line.contains("ERROR") {
-                    eprintln!("urad: {line}");
+                if !(line.contains(" WARN") || line.contains("ERROR")) {
+                    continue;
+                }
+                shown += 1;
+                if shown <= 20 {
+                    eprintln!("urad: {}", without_colours(&line));
+                } else if shown == 21 {
+                    eprintln!("urad: … further warnings and errors not shown");
                 }
             }
         });
@@ -119,6 +127,24 @@ impl Server {
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
+}
+
+/// A log line without its ANSI colour sequences (`ESC [ … m`).
+fn without_colours(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 impl Drop for Server {
