@@ -127,6 +127,14 @@ describe("identity gateway interoperability (openid-client, oidc-provider)", { s
           redirect_uris: [`${uradIssuer}/oidc/callback/test-op`],
           post_logout_redirect_uris: [`${uradIssuer}/oidc/logout/upstream`],
         },
+        {
+          // The same provider signing with RSA, as NIA does.
+          client_id: "urad-rs256",
+          client_secret: upstreamSecret,
+          redirect_uris: [`${uradIssuer}/oidc/callback/test-op-rs256`],
+          post_logout_redirect_uris: [`${uradIssuer}/oidc/logout/upstream`],
+          id_token_signed_response_alg: "RS256",
+        },
       ],
     });
     urad = await startUrad({
@@ -143,6 +151,17 @@ describe("identity gateway interoperability (openid-client, oidc-provider)", { s
           loa_request: "acr_values",
           claims: { given_name: "given_name", family_name: "family_name", birthdate: "birthdate" },
           link_claim: "verified_id",
+        },
+        {
+          name: "test-op-rs256",
+          label: { cs: "Testovací poskytovatel (RSA)", en: "Test provider (RSA)" },
+          issuer: upstream.issuer,
+          client_id: "urad-rs256",
+          client_secret: upstreamSecret,
+          client_auth: "client_secret_post",
+          scopes: ["openid", "profile"],
+          loa_request: "acr_values",
+          claims: { given_name: "given_name", family_name: "family_name" },
         },
       ],
       clients: [
@@ -258,6 +277,16 @@ describe("identity gateway interoperability (openid-client, oidc-provider)", { s
     assert.ok(payload.events?.["http://schemas.openid.net/event/backchannel-logout"], "the logout event");
     assert.ok(payload.sub === claims.sub || payload.sid, "names the subject or the session");
     assert.equal(payload.nonce, undefined, "no nonce in a logout token");
+  });
+
+  test("brokered sign-in through an upstream signing RS256 ID tokens, client_secret_post", async () => {
+    const config = await rpConfig("interop-rp", { secret: urad.secrets["interop-rp"] });
+    const p = await authParams();
+    const callback = await signIn(new Agent(), await p.url(config), { via: "test-op-rs256", person: "petr-svoboda", loa: "substantial" });
+    const tokens = await oc.authorizationCodeGrant(config, new URL(callback), { pkceCodeVerifier: p.verifier, expectedState: p.state, expectedNonce: p.nonce });
+    assert.match(String(tokens.claims().acr), /substantial/, `acr: ${tokens.claims().acr}`);
+    const info = await oc.fetchUserInfo(config, tokens.access_token, tokens.claims().sub);
+    assert.equal(info.family_name, PEOPLE["petr-svoboda"].family_name);
   });
 
   test("public client: code + PKCE without a secret, refresh, revocation", async () => {
