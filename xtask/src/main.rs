@@ -4,9 +4,12 @@
 //!   and on a throwaway PostgreSQL cluster, then browser tests in Debian's Chromium. Installs
 //!   what is missing (Chromium, npm packages) first.
 //! - `cargo xtask bench pages` — load test of the portal's pages (see docs/benchmarks.md).
+//! - `cargo xtask bench login` — sign-ins and refresh grants per second, urad against
+//!   oidc-provider (see docs/benchmarks.md).
 //! - `cargo xtask assets` — refresh the vendored Czech Gov Design System assets from web/.
 
 mod bench;
+mod login;
 mod postgres;
 mod setup;
 
@@ -31,10 +34,12 @@ fn dispatch() -> Result<()> {
         ["test"] => test(),
         ["test", "--no-browser"] => test_without_browser(),
         ["bench", "pages", rest @ ..] => bench::pages(rest),
+        ["bench", "login", rest @ ..] => login::login(rest),
         ["assets"] => assets(),
         _ => {
             eprintln!(
-                "usage: cargo xtask test [--no-browser] | bench pages [--duration SECS] | assets"
+                "usage: cargo xtask test [--no-browser] | bench pages [--duration SECS] \
+                 | bench login [--concurrency N] [--duration SECS] | assets"
             );
             std::process::exit(2);
         }
@@ -104,16 +109,20 @@ fn test() -> Result<()> {
     browser_tests()
 }
 
-/// Starts the real binary on a fresh SQLite database and runs web/tests against it.
+/// Starts the real binary on a fresh SQLite database and runs web/tests against it. The
+/// interoperability tests start urad processes of their own (configured with the upstream
+/// provider they start), so they get the binary's path as `URAD_BIN`.
 fn browser_tests() -> Result<()> {
     run(cargo().args(["build", "--locked", "-p", "urad"]))?;
+    let binary = target_dir().join("debug/urad");
     let data = tempdir("urad-browser")?;
-    let server = setup::Server::start(&target_dir().join("debug/urad"), &data)?;
+    let server = setup::Server::start(&binary, &data)?;
     eprintln!("browser tests against {}", server.base_url);
     let result = run(Command::new("npm")
         .args(["test"])
         .current_dir(root().join("web"))
-        .env("URAD_BASE_URL", &server.base_url));
+        .env("URAD_BASE_URL", &server.base_url)
+        .env("URAD_BIN", &binary));
     drop(server);
     let _ = std::fs::remove_dir_all(&data);
     result

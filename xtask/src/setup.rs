@@ -66,15 +66,22 @@ pub struct Server {
 
 impl Server {
     pub fn start(binary: &Path, data_dir: &Path) -> Result<Server> {
-        Server::start_with(binary, data_dir, &[])
+        Server::start_with(binary, data_dir, &[], &[])
     }
 
-    pub fn start_with(binary: &Path, data_dir: &Path, env: &[(&str, &str)]) -> Result<Server> {
+    /// Like `start` with more `serve` arguments and environment variables.
+    pub fn start_with(
+        binary: &Path,
+        data_dir: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<Server> {
         let mut child = Command::new(binary)
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .arg("--content-dir")
             .arg(crate::root().join("content"))
+            .args(args)
             .envs(env.iter().copied())
             .env("URAD_LOG", "warn")
             .stdout(Stdio::piped())
@@ -97,14 +104,47 @@ impl Server {
                 bail!("urad did not start in time");
             }
         };
-        // Keep draining stdout so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        // Keep draining stdout so the server never blocks on a full pipe; pass on its warnings
+        // and errors, so a failing request under load says why.
+        // The first ones say why; thousands under load would bury the figures.
+        std::thread::spawn(move || {
+            let mut shown = 0;
+            for line in lines.map_while(Result::ok) {
+                if !(line.contains(" WARN") || line.contains("ERROR")) {
+                    continue;
+                }
+                shown += 1;
+                if shown <= 20 {
+                    eprintln!("urad: {}", without_colours(&line));
+                } else if shown == 21 {
+                    eprintln!("urad: … further warnings and errors not shown");
+                }
+            }
+        });
         Ok(Server { child, base_url })
     }
 
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
+}
+
+/// A log line without its ANSI colour sequences (`ESC [ … m`).
+fn without_colours(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 impl Drop for Server {
