@@ -215,15 +215,18 @@ pub async fn take_by_state(
     .transpose()
 }
 
-/// Removes expired pending requests (run now and then by any process).
+/// Removes expired pending requests and the portal's expired sessions (run now and then by
+/// any process). Returns how many rows went.
 pub async fn sweep(db: &Db, clock: &dyn Clock) -> Result<u64, sqlx::Error> {
-    Ok(
-        sqlx::query("DELETE FROM pending_authorization WHERE expires_at <= $1")
+    let mut removed = 0;
+    for table in ["pending_authorization", "portal_session"] {
+        removed += sqlx::query(&format!("DELETE FROM {table} WHERE expires_at <= $1"))
             .bind(clock.now())
             .execute(db.pool())
             .await?
-            .rows_affected(),
-    )
+            .rows_affected();
+    }
+    Ok(removed)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 use crate::error::render;
 use crate::i18n::Tr;
 use crate::pages::Layout;
-use crate::signin::{client_ip, cookie, end_session, redirect, set_cookie};
+use crate::signin::{cookie, end_session, redirect, set_cookie};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, Request, State};
@@ -369,6 +369,7 @@ async fn sign_out(
 /// Ends one of the person's other sessions (another browser or device).
 async fn end_other_session(
     State(state): State<AppState>,
+    client: crate::rate_limit::ClientIp,
     headers: HeaderMap,
     axum::Form(form): axum::Form<CsrfForm>,
 ) -> Response {
@@ -395,7 +396,7 @@ async fn end_other_session(
     if !own {
         return crate::signin::flow_error(lang, StatusCode::FORBIDDEN, "expired");
     }
-    let ip = client_ip(&headers);
+    let ip = client.text();
     end_session(&state, &sid, ip.as_deref(), "ended from My account").await;
     redirect(match lang {
         Lang::Cs => "/ucet",

@@ -5,6 +5,7 @@
 use crate::error::render;
 use crate::i18n::Tr;
 use crate::pages::Layout;
+use crate::rate_limit::ClientIp;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, RawQuery, State};
@@ -98,14 +99,6 @@ pub(crate) fn redirect(location: &str) -> Response {
             .into_response(),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
-}
-
-pub(crate) fn client_ip(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|v| v.trim().to_owned())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -438,10 +431,11 @@ async fn callback(
     State(state): State<AppState>,
     Path(name): Path<String>,
     Query(q): Query<CallbackQuery>,
+    client: ClientIp,
     headers: HeaderMap,
 ) -> Response {
     let clock = state.clock.as_ref();
-    let ip = client_ip(&headers);
+    let ip = client.text();
     let Some(upstream) = state.upstreams.iter().find(|u| u.name() == name).cloned() else {
         return flow_error(Lang::Cs, StatusCode::NOT_FOUND, "expired");
     };
@@ -700,20 +694,22 @@ async fn back_channel_logout(state: &AppState, session: &sessions::Session) {
 async fn logout_get(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
+    client: ClientIp,
     headers: HeaderMap,
 ) -> Response {
     let params: HashMap<String, String> =
         serde_urlencoded::from_str(q.as_deref().unwrap_or("")).unwrap_or_default();
-    logout_with(&state, params, &headers).await
+    logout_with(&state, params, &headers, client).await
 }
 
 async fn logout_post(
     State(state): State<AppState>,
+    client: ClientIp,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
     let params: HashMap<String, String> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    logout_with(&state, params, &headers).await
+    logout_with(&state, params, &headers, client).await
 }
 
 /// A token proving a confirmation form came from this browser's own page.
@@ -728,6 +724,7 @@ async fn logout_with(
     state: &AppState,
     params: HashMap<String, String>,
     headers: &HeaderMap,
+    client: ClientIp,
 ) -> Response {
     let lang = lang_of(&params);
     let clock = state.clock.as_ref();
@@ -815,7 +812,7 @@ async fn logout_with(
         };
         return render(StatusCode::OK, &page);
     }
-    let ip = client_ip(headers);
+    let ip = client.text();
     let upstream = end_session(state, &session.sid, ip.as_deref(), "signed out").await;
     let mut response = redirect(&after);
     // Then out of the identity provider too, and back to `after`.

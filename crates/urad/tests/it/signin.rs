@@ -161,6 +161,7 @@ const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 on_both_backends!(
+    another_device_is_signed_out_from_my_account,
     a_citizen_signs_in_to_the_portal_and_steps_up,
     single_sign_on_and_sign_out_of_every_client,
     the_flow_is_bound_to_its_browser_and_used_once,
@@ -387,6 +388,17 @@ async fn single_sign_on_and_sign_out_of_every_client(app: TestApp) {
         .map(|e| e.kind)
         .collect();
     assert_eq!(kinds[0], "sign_out", "{kinds:?}");
+    // The audited address is the connection's peer, not a header the client could set.
+    let ips: Vec<Option<String>> = urad_store::sqlx::query_scalar(
+        "SELECT ip FROM audit_event WHERE kind IN ('sign_in', 'sign_out') ORDER BY id",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        ips,
+        [Some("127.0.0.1".to_owned()), Some("127.0.0.1".to_owned())]
+    );
 }
 
 async fn the_flow_is_bound_to_its_browser_and_used_once(app: TestApp) {
@@ -511,11 +523,73 @@ async fn abandoned_sign_ins_are_swept(backend: crate::harness::Backend) {
         .unwrap()
         .unwrap();
     assert!(found.belongs_to(Some("browser")) && !found.belongs_to(Some("other")));
+    // A portal sign-in that was never finished expires too.
+    urad_store::sqlx::query(
+        "INSERT INTO portal_session (token_sha256, csrf, created_at, expires_at) VALUES ('t', 'c', $1, $2)",
+    )
+    .bind(1_800_000_000_i64)
+    .bind(1_800_000_000_i64 + 60)
+    .execute(db.pool())
+    .await
+    .unwrap();
     assert_eq!(urad_identity::signin::sweep(&db, &clock).await.unwrap(), 0);
     clock.advance(urad_identity::signin::PENDING_TTL_SECS);
     assert!(urad_identity::signin::find(&db, &clock, &id)
         .await
         .unwrap()
         .is_none());
-    assert_eq!(urad_identity::signin::sweep(&db, &clock).await.unwrap(), 1);
+    assert_eq!(urad_identity::signin::sweep(&db, &clock).await.unwrap(), 2);
+}
+
+async fn another_device_is_signed_out_from_my_account(app: TestApp) {
+    let mut phone = Browser::new(&app.base);
+    let demo = phone.visit("/ucet/prihlasit").await;
+    phone.demo_sign_in(&demo, "karel-dvorak", "high").await;
+    let mut laptop = Browser::new(&app.base);
+    let demo = laptop.visit("/ucet/prihlasit").await;
+    let account = laptop.demo_sign_in(&demo, "karel-dvorak", "high").await;
+    // The laptop lists both sessions and can end the other one (only that one has a button).
+    assert_eq!(account.body.matches("/ucet/relace/ukoncit").count(), 1);
+    let csrf = hidden(&account.body, "csrf");
+    let sid = hidden(&account.body, "sid");
+    // Not without the CSRF token, and not someone else's session.
+    let forged = laptop
+        .submit(
+            "/ucet/relace/ukoncit",
+            &[("csrf".into(), "x".into()), ("sid".into(), sid.clone())],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    let mut stranger = Browser::new(&app.base);
+    let demo = stranger.visit("/ucet/prihlasit").await;
+    let theirs = stranger.demo_sign_in(&demo, "petr-svoboda", "low").await;
+    let refused = stranger
+        .submit(
+            "/ucet/relace/ukoncit",
+            &[
+                ("csrf".into(), hidden(&theirs.body, "csrf")),
+                ("sid".into(), sid.clone()),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    assert!(phone.visit("/ucet").await.body.contains("id=\"identity\""));
+    let after = laptop
+        .submit(
+            "/ucet/relace/ukoncit",
+            &[("csrf".into(), csrf), ("sid".into(), sid)],
+        )
+        .await;
+    assert!(after.url.ends_with("/ucet"));
+    assert!(
+        !after.body.contains("/ucet/relace/ukoncit"),
+        "one session left"
+    );
+    // The phone is signed out; the laptop is not.
+    assert!(phone
+        .visit("/ucet")
+        .await
+        .body
+        .contains("id=\"account-sign-in\""));
+    assert!(laptop.visit("/ucet").await.body.contains("id=\"identity\""));
 }
