@@ -4,10 +4,10 @@
 //! citizens and officials; every page it shows says it is a demonstration.
 
 use crate::grants::{pkce_matches, random_token};
-use crate::jose::{b64, EcKey};
+use crate::jose::sha256_b64 as sha256;
+use crate::jose::EcKey;
 use crate::loa::Loa;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use sqlx::Row;
 use urad_core::Clock;
 use urad_store::Db;
@@ -157,10 +157,6 @@ impl DemoPerson {
             years
         })
     }
-}
-
-fn sha256(text: &str) -> String {
-    b64(&Sha256::digest(text.as_bytes()))
 }
 
 /// The demo provider's signing key, created once and shared by every process.

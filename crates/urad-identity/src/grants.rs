@@ -4,8 +4,8 @@
 //! with the same code or token cannot both win.
 
 use crate::jose::b64;
+use crate::jose::sha256_b64 as sha256;
 use crate::loa::Loa;
-use sha2::{Digest, Sha256};
 use sqlx::Row;
 use urad_core::Clock;
 use urad_store::Db;
@@ -53,10 +53,6 @@ impl From<sqlx::Error> for GrantError {
     fn from(e: sqlx::Error) -> Self {
         GrantError::Database(e.to_string())
     }
-}
-
-fn sha256(text: &str) -> String {
-    b64(&Sha256::digest(text.as_bytes()))
 }
 
 /// A new random secret: 256 bits, base64url.

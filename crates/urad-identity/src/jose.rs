@@ -87,6 +87,13 @@ pub fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// SHA-256 of a text, base64url: how codes, tokens and cookies are stored, and the PKCE S256
+/// challenge of a verifier.
+pub fn sha256_b64(text: &str) -> String {
+    use sha2::Digest;
+    b64(&sha2::Sha256::digest(text.as_bytes()))
+}
+
 pub fn unb64(text: &str) -> Result<Vec<u8>, JoseError> {
     URL_SAFE_NO_PAD
         .decode(text)
@@ -466,7 +473,6 @@ fn rsa_jwk(key: &RsaPublicKey, kid: &str) -> Jwk {
 
 /// RFC 7638 JWK thumbprint: SHA-256 of the required members in lexicographic order.
 pub fn thumbprint(j: &Jwk) -> String {
-    use sha2::Digest;
     let canonical = if j.kty == "RSA" {
         format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, j.e, j.n)
     } else {
@@ -475,7 +481,7 @@ pub fn thumbprint(j: &Jwk) -> String {
             j.crv, j.kty, j.x, j.y
         )
     };
-    b64(&sha2::Sha256::digest(canonical.as_bytes()))
+    sha256_b64(&canonical)
 }
 
 #[cfg(test)]

@@ -2,10 +2,9 @@
 //! so any process can serve any request; a session is found by the SHA-256 of its cookie.
 
 use crate::grants::random_token;
-use crate::jose::b64;
+use crate::jose::sha256_b64 as sha256;
 use crate::loa::Loa;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use sqlx::Row;
 use urad_core::Clock;
 use urad_store::Db;
@@ -19,10 +18,6 @@ pub enum SessionError {
     Sqlx(#[from] sqlx::Error),
     #[error("stored session is unreadable: {0}")]
     Stored(String),
-}
-
-fn sha256(text: &str) -> String {
-    b64(&Sha256::digest(text.as_bytes()))
 }
 
 /// A login at an upstream identity provider, as the gateway saw it.

@@ -5,19 +5,14 @@
 
 use crate::authorize::{encode, AuthorizationRequest, Params, Prompt};
 use crate::grants::{self, random_token, Grant, GrantError};
-use crate::jose::b64;
+use crate::jose::sha256_b64 as sha256;
 use crate::sessions::Session;
-use sha2::{Digest, Sha256};
 use sqlx::Row;
 use urad_core::Clock;
 use urad_store::Db;
 
 /// How long a person has to sign in upstream.
 pub const PENDING_TTL_SECS: i64 = 15 * 60;
-
-fn sha256(text: &str) -> String {
-    b64(&Sha256::digest(text.as_bytes()))
-}
 
 /// What to do with a valid authorization request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -16,12 +16,11 @@ use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use sha2::{Digest, Sha256};
 use sqlx::Row;
 use urad_core::Lang;
 use urad_identity::authorize::encode;
 use urad_identity::grants::{self, random_token};
-use urad_identity::jose::b64;
+use urad_identity::jose::sha256_b64 as sha256;
 use urad_identity::{audit, clients, keys, sessions, tokens, Loa};
 use urad_store::Db;
 
@@ -69,10 +68,6 @@ pub async fn register(
         Ok(_) | Err(clients::ClientError::Exists(_)) => Ok(()),
         Err(e) => Err(e),
     }
-}
-
-fn sha256(text: &str) -> String {
-    b64(&Sha256::digest(text.as_bytes()))
 }
 
 /// Who is signed in to the portal in this request.
@@ -193,7 +188,7 @@ async fn sign_in(
         ("scope", "openid profile email address".to_owned()),
         ("state", st),
         ("nonce", nonce),
-        ("code_challenge", b64(&Sha256::digest(verifier.as_bytes()))),
+        ("code_challenge", sha256(&verifier)),
         ("code_challenge_method", "S256".to_owned()),
         ("ui_locales", lang.code().to_owned()),
     ];

@@ -286,8 +286,7 @@ async fn start_upstream(
             .as_deref()
             .map_or(Lang::Cs, |l| if l == "en" { Lang::En } else { Lang::Cs });
     let (up_state, nonce, verifier) = (random_token(), random_token(), random_token());
-    let challenge =
-        urad_identity::jose::b64(&<sha2::Sha256 as sha2::Digest>::digest(verifier.as_bytes()));
+    let challenge = jose::sha256_b64(&verifier);
     match signin::send_upstream(&state.db, id, upstream.name(), &up_state, &nonce, &verifier).await
     {
         Ok(true) => {}
@@ -714,9 +713,7 @@ async fn logout_post(
 
 /// A token proving a confirmation form came from this browser's own page.
 fn confirm_token(session_token: &str) -> String {
-    jose::b64(&<sha2::Sha256 as sha2::Digest>::digest(
-        format!("logout-confirm\n{session_token}").as_bytes(),
-    ))
+    jose::sha256_b64(&format!("logout-confirm\n{session_token}"))
 }
 
 /// RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0).
