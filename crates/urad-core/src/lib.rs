@@ -1,6 +1,8 @@
 //! Shared vocabulary of urad: the languages the portal speaks, text in both of them, and the
 //! kinds of applicants and channels every part of the office talks about.
 
+pub mod content;
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
