@@ -4,8 +4,9 @@
 use crate::jose::{Alg, Jwk};
 use crate::loa::Loa;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
-use urad_core::Clock;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use urad_core::{Clock, Lang};
 use urad_store::Db;
 
 /// How a client proves who it is at the token endpoint.
@@ -52,7 +53,10 @@ impl AuthMethod {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Client {
     pub client_id: String,
+    /// The name people read, in Czech.
     pub name: String,
+    /// The name in English, where it was given.
+    pub name_en: Option<String>,
     pub auth_method: AuthMethod,
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
@@ -69,6 +73,14 @@ pub struct Client {
 }
 
 impl Client {
+    /// The client's name in `lang` (the Czech name when no English one was given).
+    pub fn name_in(&self, lang: Lang) -> &str {
+        match (lang, &self.name_en) {
+            (Lang::En, Some(en)) => en,
+            _ => &self.name,
+        }
+    }
+
     pub fn is_public(&self) -> bool {
         self.auth_method == AuthMethod::None
     }
@@ -93,11 +105,14 @@ impl Client {
     }
 }
 
-/// What `urad client add` registers.
+/// What `urad client add` or `content/clients.toml` registers.
 #[derive(Clone, Debug)]
 pub struct NewClient {
     pub client_id: String,
+    /// The name people read, in Czech.
     pub name: String,
+    /// The name in English; `None`: the Czech name serves both.
+    pub name_en: Option<String>,
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub backchannel_logout_uri: Option<String>,
@@ -142,7 +157,13 @@ fn hex_sha256(text: &str) -> String {
         .collect()
 }
 
-fn valid_id(id: &str) -> bool {
+/// The shortest secret accepted from an operator (`secret_env` in `content/clients.toml`).
+/// Secrets are stored as plain SHA-256, which is sound only for high-entropy secrets: 32
+/// characters is what `openssl rand -base64 24` prints; the generated ones are 43.
+pub const MIN_SECRET_CHARS: usize = 32;
+
+/// Whether `id` is a valid client id: 3–64 letters, digits, `-`, `_` or `.`.
+pub fn valid_id(id: &str) -> bool {
     (3..=64).contains(&id.len())
         && id
             .bytes()
@@ -190,14 +211,12 @@ pub async fn add(
     add_with(db, clock, new, &ClientOptions::default()).await
 }
 
-/// Registers a client with the given authentication method, keys and ID-token algorithm.
-/// Returns the secret of a `client_secret_basic` or `client_secret_post` client.
-pub async fn add_with(
-    db: &Db,
-    clock: &dyn Clock,
+/// Checks a registration: id, redirect URIs, authentication method and keys. Returns the
+/// method and the JWKS to store (only its usable keys).
+fn check(
     new: &NewClient,
     options: &ClientOptions,
-) -> Result<Option<String>, ClientError> {
+) -> Result<(AuthMethod, Option<String>), ClientError> {
     if !valid_id(&new.client_id) {
         return Err(ClientError::Id(new.client_id.clone()));
     }
@@ -225,26 +244,7 @@ pub async fn add_with(
         (Some(m), false) => m,
     };
     let jwks = match (&options.jwks, method) {
-        (Some(text), AuthMethod::PrivateKeyJwt) => {
-            let keys = crate::jose::parse_jwks(text)
-                .map_err(|_| ClientError::Auth("the JWKS is not a JSON Web Key Set".into()))?;
-            if keys.is_empty() {
-                return Err(ClientError::Auth(
-                    "the JWKS has no ES256 or RS256 signing key".into(),
-                ));
-            }
-            if keys
-                .iter()
-                .any(|k| k.kty == "RSA" && crate::jose::rsa_public_key(k).is_err())
-            {
-                return Err(ClientError::Auth(format!(
-                    "an RSA key of the JWKS is unreadable or shorter than {} bits",
-                    crate::jose::RSA_MIN_BITS
-                )));
-            }
-            // Only the usable keys are stored: what verifies assertions is what was checked.
-            Some(serde_json::json!({ "keys": keys }).to_string())
-        }
+        (Some(text), AuthMethod::PrivateKeyJwt) => Some(check_jwks(text)?),
         (None, AuthMethod::PrivateKeyJwt) => {
             return Err(ClientError::Auth(
                 "private_key_jwt needs the client's public keys (a JWKS)".into(),
@@ -257,19 +257,58 @@ pub async fn add_with(
         }
         (None, _) => None,
     };
-    let secret = matches!(
+    Ok((method, jwks))
+}
+
+/// Checks a client's JWK Set (`{"keys": [...]}`) for `private_key_jwt`: at least one ES256 or
+/// RS256 signing key, RSA keys of at least [`crate::jose::RSA_MIN_BITS`]. Returns the set of
+/// the usable keys as JSON: what verifies assertions is what was checked.
+pub fn check_jwks(text: &str) -> Result<String, ClientError> {
+    let keys = crate::jose::parse_jwks(text)
+        .map_err(|_| ClientError::Auth("the JWKS is not a JSON Web Key Set".into()))?;
+    if keys.is_empty() {
+        return Err(ClientError::Auth(
+            "the JWKS has no ES256 or RS256 signing key".into(),
+        ));
+    }
+    if keys
+        .iter()
+        .any(|k| k.kty == "RSA" && crate::jose::rsa_public_key(k).is_err())
+    {
+        return Err(ClientError::Auth(format!(
+            "an RSA key of the JWKS is unreadable or shorter than {} bits",
+            crate::jose::RSA_MIN_BITS
+        )));
+    }
+    Ok(serde_json::json!({ "keys": keys }).to_string())
+}
+
+/// Whether `method` authenticates with a shared secret.
+fn uses_secret(method: AuthMethod) -> bool {
+    matches!(
         method,
         AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost
     )
-    .then(|| {
+}
+
+/// Registers a client with the given authentication method, keys and ID-token algorithm.
+/// Returns the secret of a `client_secret_basic` or `client_secret_post` client.
+pub async fn add_with(
+    db: &Db,
+    clock: &dyn Clock,
+    new: &NewClient,
+    options: &ClientOptions,
+) -> Result<Option<String>, ClientError> {
+    let (method, jwks) = check(new, options)?;
+    let secret = uses_secret(method).then(|| {
         let mut bytes = [0u8; 32];
         rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
         crate::jose::b64(&bytes)
     });
     let result = sqlx::query(
         "INSERT INTO oidc_client (client_id, secret_sha256, auth_method, redirect_uris, post_logout_redirect_uris, \
-         backchannel_logout_uri, min_loa, jwks, name, source, created_at, id_token_signed_response_alg) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (client_id) DO NOTHING",
+         backchannel_logout_uri, min_loa, jwks, name, source, created_at, id_token_signed_response_alg, name_en) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (client_id) DO NOTHING",
     )
     .bind(&new.client_id)
     .bind(secret.as_deref().map(hex_sha256))
@@ -283,6 +322,7 @@ pub async fn add_with(
     .bind(&new.source)
     .bind(clock.now())
     .bind(options.id_token_alg.name())
+    .bind(&new.name_en)
     .execute(db.pool())
     .await?;
     if result.rows_affected() == 0 {
@@ -291,27 +331,171 @@ pub async fn add_with(
     Ok(secret)
 }
 
+/// What [`upsert`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Upserted {
+    Created,
+    /// The settings that changed (`redirect_uris`, `secret` …); `source` when the client was
+    /// registered from elsewhere before (`urad client add`) and is now taken over.
+    Updated(Vec<&'static str>),
+    Unchanged,
+}
+
+/// Registers a client, or brings the registered client with that id up to date: every
+/// setting, the keys and the secret's hash, keeping its tokens. Unlike [`add_with`] the
+/// secret of a `client_secret_basic` or `client_secret_post` client is given (by the
+/// operator, at least [`MIN_SECRET_CHARS`] long), not generated. Run it in a write
+/// transaction ([`Db::begin_write`]) to register several clients at once.
+pub async fn upsert(
+    conn: &mut AnyConnection,
+    clock: &dyn Clock,
+    new: &NewClient,
+    options: &ClientOptions,
+    secret: Option<&str>,
+) -> Result<Upserted, ClientError> {
+    let (method, jwks) = check(new, options)?;
+    let secret_sha256 = match (uses_secret(method), secret) {
+        (true, Some(s)) if s.chars().count() < MIN_SECRET_CHARS => {
+            return Err(ClientError::Auth(format!(
+                "the secret is shorter than {MIN_SECRET_CHARS} characters"
+            )))
+        }
+        (true, Some(s)) => Some(hex_sha256(s)),
+        (true, None) => {
+            return Err(ClientError::Auth(format!(
+                "{} needs the client's secret",
+                method.code()
+            )))
+        }
+        (false, Some(_)) => {
+            return Err(ClientError::Auth(format!(
+                "a client with {} has no secret",
+                method.code()
+            )))
+        }
+        (false, None) => None,
+    };
+    let before = find_with(&mut *conn, &new.client_id).await?;
+    let changed = match &before {
+        None => None,
+        Some(old) => {
+            let new_keys = match &jwks {
+                Some(text) => crate::jose::parse_jwks(text)
+                    .map_err(|_| ClientError::Auth("the JWKS is unreadable".into()))?,
+                None => Vec::new(),
+            };
+            let fields = [
+                ("source", old.source != new.source),
+                ("name", old.name != new.name || old.name_en != new.name_en),
+                ("auth_method", old.auth_method != method),
+                ("secret", old.secret_sha256 != secret_sha256),
+                ("jwks", old.jwks != new_keys),
+                ("redirect_uris", old.redirect_uris != new.redirect_uris),
+                (
+                    "post_logout_redirect_uris",
+                    old.post_logout_redirect_uris != new.post_logout_redirect_uris,
+                ),
+                (
+                    "backchannel_logout_uri",
+                    old.backchannel_logout_uri != new.backchannel_logout_uri,
+                ),
+                ("min_loa", old.min_loa != new.min_loa),
+                ("id_token_alg", old.id_token_alg != options.id_token_alg),
+            ];
+            Some(
+                fields
+                    .into_iter()
+                    .filter_map(|(name, differs)| differs.then_some(name))
+                    .collect::<Vec<_>>(),
+            )
+        }
+    };
+    if changed.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(Upserted::Unchanged);
+    }
+    sqlx::query(
+        "INSERT INTO oidc_client (client_id, secret_sha256, auth_method, redirect_uris, post_logout_redirect_uris, \
+         backchannel_logout_uri, min_loa, jwks, name, source, created_at, id_token_signed_response_alg, name_en) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         ON CONFLICT (client_id) DO UPDATE SET secret_sha256 = excluded.secret_sha256, \
+         auth_method = excluded.auth_method, redirect_uris = excluded.redirect_uris, \
+         post_logout_redirect_uris = excluded.post_logout_redirect_uris, \
+         backchannel_logout_uri = excluded.backchannel_logout_uri, min_loa = excluded.min_loa, \
+         jwks = excluded.jwks, name = excluded.name, source = excluded.source, \
+         id_token_signed_response_alg = excluded.id_token_signed_response_alg, name_en = excluded.name_en",
+    )
+    .bind(&new.client_id)
+    .bind(secret_sha256)
+    .bind(method.code())
+    .bind(serde_json::to_string(&new.redirect_uris).unwrap_or_default())
+    .bind(serde_json::to_string(&new.post_logout_redirect_uris).unwrap_or_default())
+    .bind(&new.backchannel_logout_uri)
+    .bind(new.min_loa.code())
+    .bind(jwks)
+    .bind(&new.name)
+    .bind(&new.source)
+    .bind(clock.now())
+    .bind(options.id_token_alg.name())
+    .bind(&new.name_en)
+    .execute(&mut *conn)
+    .await?;
+    Ok(match changed {
+        None => Upserted::Created,
+        Some(fields) => Upserted::Updated(fields),
+    })
+}
+
+/// The ids of the clients registered from `source` (`content`, `cli` …), sorted.
+pub async fn ids_from(conn: &mut AnyConnection, source: &str) -> Result<Vec<String>, ClientError> {
+    Ok(
+        sqlx::query_scalar(
+            "SELECT client_id FROM oidc_client WHERE source = $1 ORDER BY client_id",
+        )
+        .bind(source)
+        .fetch_all(&mut *conn)
+        .await?,
+    )
+}
+
+/// Removes a client with everything issued to it (codes and refresh tokens go with it).
+pub async fn remove(conn: &mut AnyConnection, client_id: &str) -> Result<bool, ClientError> {
+    let done = sqlx::query("DELETE FROM oidc_client WHERE client_id = $1")
+        .bind(client_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 /// The client with this id, if registered.
 pub async fn find(db: &Db, client_id: &str) -> Result<Option<Client>, ClientError> {
-    let Some(row) = sqlx::query(
+    find_with(db.pool(), client_id).await
+}
+
+async fn find_with<'e, E>(executor: E, client_id: &str) -> Result<Option<Client>, ClientError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let row = sqlx::query(
         "SELECT client_id, secret_sha256, auth_method, redirect_uris, post_logout_redirect_uris, \
-         backchannel_logout_uri, min_loa, name, source, jwks, id_token_signed_response_alg \
+         backchannel_logout_uri, min_loa, name, name_en, source, jwks, id_token_signed_response_alg \
          FROM oidc_client WHERE client_id = $1",
     )
     .bind(client_id)
-    .fetch_optional(db.pool())
-    .await?
-    else {
-        return Ok(None);
-    };
+    .fetch_optional(executor)
+    .await?;
+    row.map(|row| client_from_row(&row, client_id)).transpose()
+}
+
+fn client_from_row(row: &AnyRow, client_id: &str) -> Result<Client, ClientError> {
     let stored = || ClientError::Stored(client_id.to_owned());
     let list = |col: &str| -> Result<Vec<String>, ClientError> {
         let text: String = row.try_get(col)?;
         serde_json::from_str(&text).map_err(|_| stored())
     };
-    Ok(Some(Client {
+    Ok(Client {
         client_id: row.try_get("client_id")?,
         name: row.try_get("name")?,
+        name_en: row.try_get("name_en")?,
         auth_method: AuthMethod::parse(&row.try_get::<String, _>("auth_method")?)
             .ok_or_else(stored)?,
         redirect_uris: list("redirect_uris")?,
@@ -329,7 +513,7 @@ pub async fn find(db: &Db, client_id: &str) -> Result<Option<Client>, ClientErro
             None => Vec::new(),
         },
         secret_sha256: row.try_get("secret_sha256")?,
-    }))
+    })
 }
 
 #[cfg(test)]

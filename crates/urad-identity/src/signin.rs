@@ -235,6 +235,7 @@ mod tests {
             client: Client {
                 client_id: "c".into(),
                 name: "c".into(),
+                name_en: None,
                 auth_method: AuthMethod::None,
                 redirect_uris: vec![],
                 post_logout_redirect_uris: vec![],

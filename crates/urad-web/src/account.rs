@@ -40,20 +40,19 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/ucet/relace/ukoncit", post(end_other_session))
 }
 
-/// Registers the portal as a client of the gateway at this issuer (again at every start, so
-/// a changed public URL is followed).
+/// Registers the portal as a client of the gateway at this issuer, or brings its
+/// registration up to date (at every start, so a changed public URL is followed). An update
+/// in place keeps what was issued to the portal, and a process already serving never finds
+/// the client missing.
 pub async fn register(
     db: &Db,
     clock: &dyn urad_core::Clock,
     issuer: &str,
 ) -> Result<(), clients::ClientError> {
-    sqlx::query("DELETE FROM oidc_client WHERE client_id = $1 AND source = 'portal'")
-        .bind(CLIENT_ID)
-        .execute(db.pool())
-        .await?;
     let new = clients::NewClient {
         client_id: CLIENT_ID.into(),
         name: "Portál".into(),
+        name_en: Some("Portal".into()),
         redirect_uris: vec![format!("{issuer}/ucet/navrat")],
         post_logout_redirect_uris: vec![
             format!("{issuer}/odhlaseno"),
@@ -64,10 +63,17 @@ pub async fn register(
         min_loa: Loa::Low,
         source: "portal".into(),
     };
-    match clients::add(db, clock, &new).await {
-        Ok(_) | Err(clients::ClientError::Exists(_)) => Ok(()),
-        Err(e) => Err(e),
-    }
+    let mut tx = db.begin_write().await?;
+    clients::upsert(
+        &mut tx,
+        clock,
+        &new,
+        &clients::ClientOptions::default(),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Who is signed in to the portal in this request.

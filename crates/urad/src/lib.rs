@@ -479,6 +479,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             let new = urad_identity::clients::NewClient {
                 client_id: args.id.clone(),
                 name: args.name.clone().unwrap_or_else(|| args.id.clone()),
+                name_en: None,
                 redirect_uris: args.redirect_uris.clone(),
                 post_logout_redirect_uris: args.post_logout_redirect_uris.clone(),
                 backchannel_logout_uri: args.backchannel_logout_uri.clone(),

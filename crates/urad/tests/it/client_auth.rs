@@ -27,6 +27,7 @@ fn new_client(id: &str) -> NewClient {
     NewClient {
         client_id: id.into(),
         name: id.into(),
+        name_en: None,
         redirect_uris: vec![REDIRECT.into()],
         post_logout_redirect_uris: vec![],
         backchannel_logout_uri: None,

@@ -13,6 +13,7 @@ fn client(id: &str, redirect_uri: &str, public: bool, min_loa: Loa) -> NewClient
     NewClient {
         client_id: id.into(),
         name: id.into(),
+        name_en: None,
         redirect_uris: vec![redirect_uri.into()],
         post_logout_redirect_uris: vec![],
         backchannel_logout_uri: None,
@@ -409,6 +410,7 @@ async fn clients_are_registered_with_hashed_secrets(backend: Backend) {
     let mut new = NewClient {
         client_id: "grant-system".into(),
         name: "Dotační systém".into(),
+        name_en: None,
         redirect_uris: vec!["https://dotace.example.cz/callback".into()],
         post_logout_redirect_uris: vec![],
         backchannel_logout_uri: Some("https://dotace.example.cz/logout".into()),
@@ -600,6 +602,7 @@ async fn codes_and_refresh_tokens_are_single_use(backend: Backend) {
         let new = NewClient {
             client_id: id.into(),
             name: id.into(),
+            name_en: None,
             redirect_uris: vec![format!("https://{id}.example.cz/cb")],
             post_logout_redirect_uris: vec![],
             backchannel_logout_uri: None,

@@ -269,6 +269,7 @@ async fn single_sign_on_and_sign_out_of_every_client(app: TestApp) {
         &NewClient {
             client_id: "grants-app".into(),
             name: "Dotace".into(),
+            name_en: None,
             redirect_uris: vec!["http://127.0.0.1:9/cb".into()],
             post_logout_redirect_uris: vec![],
             backchannel_logout_uri: Some(backchannel),
