@@ -3,11 +3,13 @@
 //! urad is an OpenID Connect provider for the region's services and brokers the national
 //! identity (NIA) and bank identity (Bank iD) behind it. This crate holds the parts that do not
 //! speak HTTP: signing keys and their rotation ([`keys`]), JOSE ([`jose`]), registered clients
-//! ([`clients`]), levels of assurance ([`loa`]) and the discovery metadata ([`discovery`]).
+//! ([`clients`]; those declared in `content/clients.toml`: [`client_content`]), levels of
+//! assurance ([`loa`]) and the discovery metadata ([`discovery`]).
 
 pub mod audit;
 pub mod authorize;
 pub mod client_auth;
+pub mod client_content;
 pub mod clients;
 pub mod demo_idp;
 pub mod discovery;
