@@ -451,39 +451,43 @@ pub struct Registered {
     pub removed: Vec<String>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum RegisterError {
-    /// Secrets missing from the environment or too short; one line each.
-    #[error("{}", .0.join("\n"))]
-    Secrets(Vec<String>),
-    #[error("{at}: client `{id}`: {source}")]
-    Client {
-        at: String,
-        id: String,
-        source: ClientError,
-    },
-    #[error("database error: {0}")]
-    Sqlx(#[from] sqlx::Error),
-    #[error("{0}")]
-    Store(#[from] ClientError),
+/// A declared client with its secret read from the environment: ready to register.
+#[derive(Clone)]
+pub struct ReadyClient {
+    pub declared: DeclaredClient,
+    secret: Option<String>,
 }
 
-/// Registers the declared clients in one transaction: creates the new ones, updates the
-/// changed ones in place (keeping what was issued to them), and removes the clients that were
-/// registered from content before and are no longer declared, with their codes and refresh
-/// tokens. Secrets are read with `env` (the process environment in the server); when one is
-/// not set or too short, nothing is written.
-pub async fn register(
-    db: &Db,
-    clock: &dyn Clock,
-    declared: &[DeclaredClient],
-    env: &(dyn Fn(&str) -> Option<String> + Sync),
-) -> Result<Registered, RegisterError> {
-    let mut secrets = Vec::new();
+impl std::fmt::Debug for ReadyClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadyClient")
+            .field("declared", &self.declared)
+            .field("secret", &self.secret.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+/// Secrets that are missing from the environment or too short: one line each, with the
+/// client and where it is declared.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .0.join("\n"))]
+pub struct SecretErrors(pub Vec<String>);
+
+/// Reads the secret of every client that names a `secret_env` with `env` (the process's
+/// environment in the server). Fails when a variable is not set (or empty) or holds fewer
+/// than [`clients::MIN_SECRET_CHARS`] characters, naming them all.
+pub fn with_secrets(
+    declared: Vec<DeclaredClient>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<ReadyClient>, SecretErrors> {
+    let mut ready = Vec::new();
     let mut problems = Vec::new();
     for d in declared {
         let Some(var) = &d.secret_env else {
-            secrets.push(None);
+            ready.push(ReadyClient {
+                declared: d,
+                secret: None,
+            });
             continue;
         };
         match env(var).filter(|v| !v.is_empty()) {
@@ -504,16 +508,49 @@ pub async fn register(
                     clients::MIN_SECRET_CHARS
                 ))
             }
-            Some(secret) => secrets.push(Some(secret)),
+            Some(secret) => ready.push(ReadyClient {
+                declared: d,
+                secret: Some(secret),
+            }),
         }
     }
-    if !problems.is_empty() {
-        return Err(RegisterError::Secrets(problems));
+    if problems.is_empty() {
+        Ok(ready)
+    } else {
+        Err(SecretErrors(problems))
     }
+}
 
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterError {
+    #[error("{at}: client `{id}`: {source}")]
+    Client {
+        at: String,
+        id: String,
+        source: ClientError,
+    },
+    #[error("database error: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("{0}")]
+    Store(#[from] ClientError),
+}
+
+/// Registers the declared clients in one transaction: creates the new ones, updates the
+/// changed ones in place (keeping what was issued to them; a changed secret replaces the
+/// stored hash), and removes the clients that were registered from content before and are no
+/// longer declared, with their codes and refresh tokens.
+pub async fn register(
+    db: &Db,
+    clock: &dyn Clock,
+    ready: &[ReadyClient],
+) -> Result<Registered, RegisterError> {
     let mut done = Registered::default();
     let mut tx = db.begin_write().await?;
-    for (d, secret) in declared.iter().zip(&secrets) {
+    for ReadyClient {
+        declared: d,
+        secret,
+    } in ready
+    {
         let id = &d.client.client_id;
         let upserted = clients::upsert(&mut tx, clock, &d.client, &d.options, secret.as_deref())
             .await
@@ -529,7 +566,7 @@ pub async fn register(
         }
     }
     for id in clients::ids_from(&mut tx, SOURCE).await? {
-        if !declared.iter().any(|d| d.client.client_id == id) {
+        if !ready.iter().any(|r| r.declared.client.client_id == id) {
             clients::remove(&mut tx, &id).await?;
             done.removed.push(id);
         }

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use urad_catalog::{Catalog, ContentSource};
+use urad_core::content::{file_error, ContentErrors, ContentFile};
 use urad_core::{Clock, SystemClock};
+use urad_identity::client_content::{self, DeclaredClient};
 use urad_store::Db;
 
 /// urad — the digital services platform of a Czech regional office.
@@ -37,7 +39,8 @@ pub enum Command {
     Migrate(StoreArgs),
     /// Validate the content files and replace the service catalogue in the database with them.
     Seed(SeedArgs),
-    /// Validate the content files only; print every problem with file, line and field.
+    /// Validate the content files (the catalogue and the clients of the identity gateway) only;
+    /// print every problem with file, line and field.
     CheckContent(ContentArgs),
     /// Print the OpenAPI document of the HTTP API.
     Openapi,
@@ -115,9 +118,9 @@ pub struct StoreArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct ContentArgs {
-    /// Folder with the catalogue's content files (office.toml, agendas.toml,
-    /// life-situations.toml, services/*.toml). Default: ./content when it exists, otherwise
-    /// the demo content built into the binary.
+    /// Folder with the content files (office.toml, agendas.toml, life-situations.toml,
+    /// services/*.toml, and clients.toml for the identity gateway's clients). Default:
+    /// ./content when it exists, otherwise the demo content built into the binary.
     #[arg(long, env = "URAD_CONTENT_DIR")]
     pub content_dir: Option<PathBuf>,
 }
@@ -134,14 +137,51 @@ impl ContentArgs {
         }
     }
 
-    /// The content files to load, not yet validated.
-    pub fn source(&self) -> Result<ContentSource> {
+    /// The content folder; `None` for the demo content built into the binary.
+    fn folder(&self) -> Option<PathBuf> {
         let local = Path::new("content");
         match &self.content_dir {
-            Some(dir) => read_source(dir),
-            None if local.join("office.toml").exists() => read_source(local),
+            Some(dir) => Some(dir.clone()),
+            None if local.join("office.toml").exists() => Some(local.to_path_buf()),
+            None => None,
+        }
+    }
+
+    /// The content files to load, not yet validated.
+    pub fn source(&self) -> Result<ContentSource> {
+        match self.folder() {
+            Some(dir) => read_source(&dir),
             None => Ok(built_in_content()),
         }
+    }
+
+    /// The relying parties `clients.toml` declares (none when there is no such file),
+    /// validated; their secrets are read from the environment when the server starts.
+    pub fn clients(&self) -> Result<Vec<DeclaredClient>, ContentErrors> {
+        let Some(dir) = self.folder() else {
+            let Some(file) = BuiltInContent::get(client_content::FILE) else {
+                return Ok(Vec::new());
+            };
+            let file = ContentFile {
+                name: format!("content/{} (built in)", client_content::FILE),
+                text: String::from_utf8_lossy(&file.data).into_owned(),
+            };
+            return client_content::parse_file(&file, &|path| {
+                BuiltInContent::get(path)
+                    .map(|f| String::from_utf8_lossy(&f.data).into_owned())
+                    .ok_or_else(|| "it is not in the content built into the binary".to_owned())
+            });
+        };
+        let path = dir.join(client_content::FILE);
+        if !path.exists() {
+            return Ok(Vec::new());
+        }
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| ContentErrors(vec![file_error(&name, format!("cannot read: {e}"))]))?;
+        client_content::parse_file(&ContentFile { name, text }, &|relative| {
+            std::fs::read_to_string(dir.join(relative)).map_err(|e| e.to_string())
+        })
     }
 
     /// Where the content comes from, for people.
@@ -252,12 +292,29 @@ pub struct Server {
     pub handle: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
-/// Opens the database, migrates it, seeds it on first start, loads the catalogue and starts
-/// serving on `args.listen` (port 0 picks a free port). Stops when `shutdown` completes.
+/// Opens the database, migrates it, seeds it on first start, loads the catalogue, registers
+/// the clients declared in the content and starts serving on `args.listen` (port 0 picks a
+/// free port). Stops when `shutdown` completes.
 pub async fn start(
     args: &ServeArgs,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<Server> {
+    start_with_env(args, &|name| std::env::var(name).ok(), shutdown).await
+}
+
+/// [`start`], with the secrets of the clients declared in the content looked up by `env`
+/// rather than in the process's environment.
+pub async fn start_with_env(
+    args: &ServeArgs,
+    env: &(dyn Fn(&str) -> Option<String> + Sync),
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<Server> {
+    // A clients file that does not validate, or a client secret that is missing, stops the
+    // start before anything is touched.
+    let clients = args.content.clients().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let clients = client_content::with_secrets(clients, env).map_err(|e| {
+        anyhow::anyhow!("cannot register the clients declared in the content:\n{e}")
+    })?;
     let db = args.store.open().await?;
     if urad_catalog::store::count_services(&db).await? == 0 {
         let n = seed(&db, &args.content).await?;
@@ -291,10 +348,43 @@ pub async fn start(
     urad_web::register_portal_client(&db, clock.as_ref(), &issuer)
         .await
         .context("cannot register the portal as a client of the gateway")?;
+    let registered = client_content::register(&db, clock.as_ref(), &clients)
+        .await
+        .context("cannot register the clients declared in the content")?;
+    log_registered(&registered);
     let state = urad_web::AppState::new(catalog, db, issuer, clock, upstreams, http)
         .with_rate_limit_per_ip(args.rate_limit_per_ip);
     let handle = tokio::spawn(urad_web::serve(listener, state, shutdown));
     Ok(Server { addr, handle })
+}
+
+/// Tells the operator what registering the content's clients changed.
+fn log_registered(done: &client_content::Registered) {
+    for id in &done.created {
+        tracing::info!(client = %id, "registered a client declared in the content");
+    }
+    for (id, fields) in &done.updated {
+        if fields.contains(&"source") {
+            tracing::warn!(
+                client = %id,
+                "a client registered before by other means (urad client add) is now managed by the content's clients.toml"
+            );
+        }
+        tracing::info!(client = %id, changed = %fields.join(", "), "updated a client from the content");
+    }
+    for id in &done.removed {
+        tracing::warn!(
+            client = %id,
+            "removed a client that the content no longer declares, with its codes and refresh tokens"
+        );
+    }
+    tracing::info!(
+        new = done.created.len(),
+        updated = done.updated.len(),
+        unchanged = done.unchanged.len(),
+        removed = done.removed.len(),
+        "clients declared in the content are registered"
+    );
 }
 
 /// The identity providers to broker: the configured ones, then the demo provider if enabled.
@@ -457,15 +547,20 @@ pub async fn run(cli: Cli) -> Result<()> {
             let n = seed(&db, &args.content).await?;
             println!("loaded {n} services from {}", args.content.describe());
         }
-        Command::CheckContent(args) => {
-            let data = read_content(&args)?;
-            println!(
-                "{} services, {} agendas, {} life situations: all valid",
+        Command::CheckContent(args) => match (args.source()?.validate(), args.clients()) {
+            (Ok(data), Ok(clients)) => println!(
+                "{} services, {} agendas, {} life situations, {} clients: all valid",
                 data.services.len(),
                 data.agendas.len(),
-                data.situations.len()
-            );
-        }
+                data.situations.len(),
+                clients.len()
+            ),
+            (catalogue, clients) => {
+                let mut all = catalogue.err().map(|e| e.0).unwrap_or_default();
+                all.extend(clients.err().map(|e| e.0).unwrap_or_default());
+                anyhow::bail!("{}", ContentErrors(all));
+            }
+        },
         Command::Openapi => println!("{}", urad_web::openapi_json()),
         Command::Keys(KeysCommand::Rotate(store)) => {
             let db = store.open().await?;

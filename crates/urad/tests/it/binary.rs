@@ -81,6 +81,12 @@ fn check_content_reports_file_line_and_field() {
             .replace("agenda = \"environment\"", "agenda = \"astrology\""),
     )
     .unwrap();
+    std::fs::write(
+        content.join("clients.toml"),
+        "[[client]]\nid = \"rp\"\nname = { cs = \"Klient\", en = \"Client\" }\n\
+         redirect_uris = [\"http://rp.example.cz/cb\"]\npublic = true\n",
+    )
+    .unwrap();
     let out = Command::new(URAD)
         .arg("check-content")
         .arg("--content-dir")
@@ -91,6 +97,12 @@ fn check_content_reports_file_line_and_field() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(
         err.contains("bad-one.toml:3:10: field `agenda`: unknown agenda `astrology`"),
+        "{err}"
+    );
+    // The clients file is checked in the same run, and `rp` is not a valid id either.
+    assert!(err.contains("clients.toml:2:6: field `id`"), "{err}");
+    assert!(
+        err.contains("clients.toml:4:18: field `redirect_uris`: redirect URI `http://rp.example.cz/cb` is not allowed"),
         "{err}"
     );
 }
@@ -116,6 +128,7 @@ fn the_binary_carries_the_demo_content_for_anywhere_else() {
         .unwrap()
         .count();
     assert!(text.starts_with(&format!("{services} services")), "{text}");
+    assert!(text.contains(" 2 clients: all valid"), "{text}");
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! SQLite file or a fresh database in the throwaway PostgreSQL cluster that `cargo xtask test`
 //! starts (its URL comes in `URAD_TEST_POSTGRES_URL`).
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use tokio::sync::oneshot;
 use urad::{ContentArgs, ServeArgs, StoreArgs};
@@ -22,8 +23,31 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
+/// How a test app starts, where it differs from the defaults.
+#[derive(Clone, Debug, Default)]
+pub struct Setup {
+    /// The content folder; default: the repository's `content/`.
+    pub content: Option<PathBuf>,
+    /// The environment the server takes client secrets from, instead of the process's.
+    pub env: HashMap<String, String>,
+}
+
 pub fn content_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../content"))
+}
+
+/// Copies the repository's catalogue (office, agendas, life situations, services; not the
+/// clients) into the folder `to`.
+pub fn copy_catalogue(to: &std::path::Path) {
+    let from = content_dir();
+    std::fs::create_dir_all(to.join("services")).unwrap();
+    for f in ["office.toml", "agendas.toml", "life-situations.toml"] {
+        std::fs::copy(from.join(f), to.join(f)).unwrap();
+    }
+    for e in std::fs::read_dir(from.join("services")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, to.join("services").join(p.file_name().unwrap())).unwrap();
+    }
 }
 
 /// A fresh database URL for `backend`: `None` means the embedded SQLite in the data folder.
@@ -67,27 +91,57 @@ fn uuid_like() -> String {
 
 impl TestApp {
     pub async fn start(backend: Backend) -> TestApp {
+        TestApp::start_with(backend, Setup::default())
+            .await
+            .expect("server starts")
+    }
+
+    /// Starts on a fresh database with `setup`; the start-up error (`{e:#}`) if it fails.
+    pub async fn start_with(backend: Backend, setup: Setup) -> Result<TestApp, String> {
         let dir = tempfile::tempdir().unwrap();
         let store = StoreArgs {
             data_dir: dir.path().join("data"),
             database_url: fresh_database(backend).await,
         };
+        TestApp::serve(dir, store, setup, "127.0.0.1:0").await
+    }
+
+    /// Stops the server and starts it again on the same address (the issuer stays the same)
+    /// and the same database, with `setup`.
+    pub async fn restart(mut self, setup: Setup) -> Result<TestApp, String> {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+        let listen = self.base.trim_start_matches("http://").to_owned();
+        TestApp::serve(self._dir, self.store, setup, &listen).await
+    }
+
+    async fn serve(
+        dir: tempfile::TempDir,
+        store: StoreArgs,
+        setup: Setup,
+        listen: &str,
+    ) -> Result<TestApp, String> {
         let args = ServeArgs {
-            listen: "127.0.0.1:0".parse().unwrap(),
+            listen: listen.parse().unwrap(),
             public_url: None,
             upstreams: None,
             demo_idp: true,
             rate_limit_per_ip: urad_web::rate_limit::DEFAULT_PER_IP,
             store: store.clone(),
-            content: ContentArgs::dir(content_dir()),
+            content: ContentArgs::dir(setup.content.unwrap_or_else(content_dir)),
         };
+        let env = setup.env;
         let (tx, rx) = oneshot::channel::<()>();
-        let server = urad::start(&args, async {
+        let server = urad::start_with_env(&args, &|name| env.get(name).cloned(), async {
             let _ = rx.await;
         })
         .await
-        .expect("server starts");
-        TestApp {
+        .map_err(|e| format!("{e:#}"))?;
+        Ok(TestApp {
             base: format!("http://{}", server.addr),
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -97,7 +151,7 @@ impl TestApp {
             stop: Some(tx),
             server: Some(server.handle),
             _dir: dir,
-        }
+        })
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -6,6 +6,7 @@ mod harness;
 mod api;
 mod binary;
 mod client_auth;
+mod content_clients;
 mod identity;
 mod ops;
 mod pages;

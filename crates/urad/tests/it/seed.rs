@@ -1,6 +1,6 @@
 //! Loading the catalogue: first start, `seed`, and content that does not validate.
 
-use crate::harness::{content_dir, fresh_database, Backend};
+use crate::harness::{content_dir, copy_catalogue, fresh_database, Backend};
 use std::path::Path;
 use urad::{ContentArgs, StoreArgs};
 
@@ -14,18 +14,6 @@ async fn store(backend: Backend, dir: &Path) -> urad_store::Db {
     .unwrap()
 }
 
-fn copy_content(to: &Path) {
-    let from = content_dir();
-    std::fs::create_dir_all(to.join("services")).unwrap();
-    for f in ["office.toml", "agendas.toml", "life-situations.toml"] {
-        std::fs::copy(from.join(f), to.join(f)).unwrap();
-    }
-    for e in std::fs::read_dir(from.join("services")).unwrap() {
-        let p = e.unwrap().path();
-        std::fs::copy(&p, to.join("services").join(p.file_name().unwrap())).unwrap();
-    }
-}
-
 async fn malformed_content_is_refused_and_the_catalogue_kept(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let db = store(backend, dir.path()).await;
@@ -35,7 +23,7 @@ async fn malformed_content_is_refused_and_the_catalogue_kept(backend: Backend) {
     assert!(n >= 40);
 
     let bad = dir.path().join("content");
-    copy_content(&bad);
+    copy_catalogue(&bad);
     let file = bad.join("services/czech-point.toml");
     let text = std::fs::read_to_string(&file).unwrap();
     std::fs::write(
@@ -79,7 +67,7 @@ async fn seed_replaces_the_catalogue(backend: Backend) {
         .await
         .unwrap();
     let changed = dir.path().join("content");
-    copy_content(&changed);
+    copy_catalogue(&changed);
     std::fs::remove_file(changed.join("services/verejna-sbirka.toml")).unwrap();
     let n = urad::seed(&db, &ContentArgs::dir(&changed)).await.unwrap();
     let data = urad_catalog::store::load(&db).await.unwrap();
