@@ -14,7 +14,7 @@ mod postgres;
 mod setup;
 
 use anyhow::{bail, Context, Result};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 fn main() -> std::process::ExitCode {
@@ -46,9 +46,14 @@ fn dispatch() -> Result<()> {
     }
 }
 
-/// The repository's root folder.
+/// The repository's root folder. Taken from the environment `cargo run` sets, not from the
+/// path compiled in: CI shares one target folder between clones at different paths, and cargo
+/// does not rebuild xtask when only the clone's path changed.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .parent()
         .expect("xtask lives in the workspace")
         .to_path_buf()

@@ -262,7 +262,8 @@ mod tests {
     use std::sync::LazyLock;
 
     static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content");
+        let dir = Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo test"))
+            .join("../../content");
         Catalog::new(ContentSource::read_dir(&dir).unwrap().validate().unwrap()).unwrap()
     });
 

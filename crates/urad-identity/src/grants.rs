@@ -1,7 +1,10 @@
 //! Authorization codes and refresh tokens: issued, redeemed once, and refused with the
 //! standard `invalid_grant` when replayed, expired, or presented by the wrong client.
-//! Redeeming is a single conditional `UPDATE … WHERE used_at IS NULL`, so two processes racing
-//! with the same code or token cannot both win.
+//! Redeeming a code is a single conditional `UPDATE … WHERE used_at IS NULL`, rotating a
+//! refresh token a single `INSERT … SELECT` of its one permitted successor, so two processes
+//! racing with the same code or token cannot both win. Each is one round trip to the
+//! database and holds no lock across round trips: SQLite has one writer, and how long each
+//! write holds it bounds the whole gateway's throughput.
 
 use crate::jose::b64;
 use crate::jose::sha256_b64 as sha256;
@@ -119,46 +122,122 @@ pub async fn redeem_code(
     redirect_uri: &str,
     verifier: &str,
 ) -> Result<(Grant, Option<String>), GrantError> {
+    let redeemed = redeem(db, clock, code, client_id, redirect_uri, verifier, false).await?;
+    Ok((redeemed.0, redeemed.1))
+}
+
+/// Redeems a code once, as [`redeem_code`], and issues the first refresh token of the
+/// sign-in in the same transaction: one commit for the token endpoint's busiest grant.
+/// Returns the grant, the nonce of the request and the refresh token.
+pub async fn redeem_code_with_refresh(
+    db: &Db,
+    clock: &dyn Clock,
+    code: &str,
+    client_id: &str,
+    redirect_uri: &str,
+    verifier: &str,
+) -> Result<(Grant, Option<String>, String), GrantError> {
+    let (grant, nonce, refresh) =
+        redeem(db, clock, code, client_id, redirect_uri, verifier, true).await?;
+    let refresh = refresh.ok_or_else(|| GrantError::Database("no refresh token".into()))?;
+    Ok((grant, nonce, refresh))
+}
+
+async fn redeem(
+    db: &Db,
+    clock: &dyn Clock,
+    code: &str,
+    client_id: &str,
+    redirect_uri: &str,
+    verifier: &str,
+    with_refresh: bool,
+) -> Result<(Grant, Option<String>, Option<String>), GrantError> {
     let now = clock.now();
     let hash = sha256(code);
-    let row = sqlx::query(
-        "SELECT client_id, redirect_uri, code_challenge, sid, person_id, scope, nonce, auth_time, loa, amr, \
-         expires_at, used_at FROM authorization_code WHERE code_sha256 = $1",
-    )
-    .bind(&hash)
-    .fetch_optional(db.pool())
-    .await?
-    .ok_or(GrantError::Unknown)?;
+    // One conditional statement spends the code if everything matches — client, redirect
+    // URI, PKCE (S256 is a function of the verifier, so the challenge is compared in the
+    // WHERE) and expiry — so of two requests with the same code only one wins, on either
+    // database, without holding a lock across round trips. Only a refusal reads the code
+    // again to say why.
+    let well_formed = pkce_matches(verifier, &sha256(verifier));
+    let spent = if well_formed {
+        sqlx::query(
+            "UPDATE authorization_code SET used_at = $1 \
+             WHERE code_sha256 = $2 AND used_at IS NULL AND client_id = $3 AND redirect_uri = $4 \
+             AND code_challenge = $5 AND expires_at >= $6 \
+             RETURNING client_id, sid, person_id, scope, nonce, auth_time, loa, amr",
+        )
+        .bind(now)
+        .bind(&hash)
+        .bind(client_id)
+        .bind(redirect_uri)
+        .bind(sha256(verifier))
+        .bind(now)
+        .fetch_optional(db.pool())
+        .await?
+    } else {
+        None
+    };
+    let Some(row) = spent else {
+        return Err(why_code_refused(db, now, &hash, client_id, redirect_uri, verifier).await);
+    };
     let grant = grant_from(&row)?;
-    if row.try_get::<Option<i64>, _>("used_at")?.is_some() {
-        revoke_family_of_code(db, now, &hash).await?;
-        return Err(GrantError::Replayed);
-    }
-    if grant.client_id != client_id {
-        return Err(GrantError::WrongClient);
-    }
-    if row.try_get::<i64, _>("expires_at")? < now {
-        return Err(GrantError::Expired);
-    }
-    if row.try_get::<String, _>("redirect_uri")? != redirect_uri {
-        return Err(GrantError::WrongRedirectUri);
-    }
-    if !pkce_matches(verifier, &row.try_get::<String, _>("code_challenge")?) {
-        return Err(GrantError::WrongVerifier);
-    }
-    let won = sqlx::query(
-        "UPDATE authorization_code SET used_at = $1 WHERE code_sha256 = $2 AND used_at IS NULL",
+    let refresh = if with_refresh {
+        let expires_at = now + REFRESH_TTL_SECS;
+        Some(insert_refresh(db.pool(), now, &grant, &family_of_code(&hash), expires_at).await?)
+    } else {
+        None
+    };
+    Ok((grant, row.try_get("nonce")?, refresh))
+}
+
+/// Why a code was not redeemed; a replay revokes the refresh tokens the code produced.
+async fn why_code_refused(
+    db: &Db,
+    now: i64,
+    hash: &str,
+    client_id: &str,
+    redirect_uri: &str,
+    verifier: &str,
+) -> GrantError {
+    let row = match sqlx::query(
+        "SELECT client_id, redirect_uri, code_challenge, expires_at, used_at FROM authorization_code \
+         WHERE code_sha256 = $1",
     )
-    .bind(now)
-    .bind(&hash)
-    .execute(db.pool())
-    .await?
-    .rows_affected();
-    if won != 1 {
-        revoke_family_of_code(db, now, &hash).await?;
-        return Err(GrantError::Replayed);
+    .bind(hash)
+    .fetch_optional(db.pool())
+    .await
+    {
+        Ok(Some(row)) => row,
+        Ok(None) => return GrantError::Unknown,
+        Err(e) => return e.into(),
+    };
+    let why = || -> Result<GrantError, sqlx::Error> {
+        Ok(if row.try_get::<Option<i64>, _>("used_at")?.is_some() {
+            GrantError::Replayed
+        } else if row.try_get::<String, _>("client_id")? != client_id {
+            GrantError::WrongClient
+        } else if row.try_get::<i64, _>("expires_at")? < now {
+            GrantError::Expired
+        } else if row.try_get::<String, _>("redirect_uri")? != redirect_uri {
+            GrantError::WrongRedirectUri
+        } else if !pkce_matches(verifier, &row.try_get::<String, _>("code_challenge")?) {
+            GrantError::WrongVerifier
+        } else {
+            // Everything matched, so another request spent it just now.
+            GrantError::Replayed
+        })
+    };
+    let why = match why() {
+        Ok(why) => why,
+        Err(e) => return e.into(),
+    };
+    if why == GrantError::Replayed {
+        if let Err(e) = revoke_family(db.pool(), now, &family_of_code(hash)).await {
+            return e;
+        }
     }
-    Ok((grant, row.try_get("nonce")?))
+    why
 }
 
 /// The refresh-token family of a code is named after the code, so a replay can find it.
@@ -166,17 +245,16 @@ fn family_of_code(code_hash: &str) -> String {
     format!("code:{code_hash}")
 }
 
-async fn revoke_family_of_code(db: &Db, now: i64, code_hash: &str) -> Result<(), GrantError> {
-    revoke_family(db, now, &family_of_code(code_hash)).await
-}
-
-async fn revoke_family(db: &Db, now: i64, family: &str) -> Result<(), GrantError> {
+async fn revoke_family<'e, E>(executor: E, now: i64, family: &str) -> Result<(), GrantError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     sqlx::query(
         "UPDATE refresh_token SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL",
     )
     .bind(now)
     .bind(family)
-    .execute(db.pool())
+    .execute(executor)
     .await?;
     Ok(())
 }
@@ -207,7 +285,7 @@ pub async fn issue_refresh_for_code(
     code: &str,
 ) -> Result<String, GrantError> {
     insert_refresh(
-        db,
+        db.pool(),
         clock.now(),
         grant,
         &family_of_code(&sha256(code)),
@@ -216,13 +294,16 @@ pub async fn issue_refresh_for_code(
     .await
 }
 
-async fn insert_refresh(
-    db: &Db,
+async fn insert_refresh<'e, E>(
+    executor: E,
     now: i64,
     grant: &Grant,
     family: &str,
     expires_at: i64,
-) -> Result<String, GrantError> {
+) -> Result<String, GrantError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     let token = random_token();
     sqlx::query(
         "INSERT INTO refresh_token (token_sha256, family_id, client_id, sid, person_id, scope, auth_time, loa, amr, \
@@ -239,7 +320,7 @@ async fn insert_refresh(
     .bind(grant.amr.join(" "))
     .bind(now)
     .bind(expires_at)
-    .execute(db.pool())
+    .execute(executor)
     .await?;
     Ok(token)
 }
@@ -247,6 +328,11 @@ async fn insert_refresh(
 /// Uses a refresh token: it is spent, and a new one of the same family (and the same expiry:
 /// rotation does not extend a session) is returned with the grant. Presenting a spent token
 /// again is taken as theft: the whole family is revoked.
+///
+/// The successor is inserted by one statement that copies the grant from the presented token
+/// if it is valid and has no successor yet (a unique index allows one): atomic on both
+/// databases, one round trip, and of two requests presenting the same token only one wins.
+/// Only when nothing was inserted is the token read to say why.
 pub async fn rotate_refresh(
     db: &Db,
     clock: &dyn Clock,
@@ -255,42 +341,47 @@ pub async fn rotate_refresh(
 ) -> Result<(Grant, String), GrantError> {
     let now = clock.now();
     let hash = sha256(token);
+    let next = random_token();
+    let inserted = sqlx::query(
+        "INSERT INTO refresh_token (token_sha256, parent_sha256, family_id, client_id, sid, person_id, scope, \
+         auth_time, loa, amr, created_at, expires_at) \
+         SELECT $1, token_sha256, family_id, client_id, sid, person_id, scope, auth_time, loa, amr, $2, expires_at \
+         FROM refresh_token \
+         WHERE token_sha256 = $3 AND client_id = $4 AND used_at IS NULL AND revoked_at IS NULL AND expires_at >= $5 \
+         ON CONFLICT (parent_sha256) DO NOTHING \
+         RETURNING family_id, client_id, sid, person_id, scope, auth_time, loa, amr",
+    )
+    .bind(sha256(&next))
+    .bind(now)
+    .bind(&hash)
+    .bind(client_id)
+    .bind(now)
+    .fetch_optional(db.pool())
+    .await?;
+    if let Some(row) = inserted {
+        return Ok((grant_from(&row)?, next));
+    }
     let row = sqlx::query(
-        "SELECT family_id, client_id, sid, person_id, scope, auth_time, loa, amr, expires_at, used_at, revoked_at \
-         FROM refresh_token WHERE token_sha256 = $1",
+        "SELECT family_id, client_id, expires_at, revoked_at, \
+         CAST(CASE WHEN used_at IS NOT NULL OR EXISTS \
+         (SELECT 1 FROM refresh_token s WHERE s.parent_sha256 = t.token_sha256) THEN 1 ELSE 0 END AS BIGINT) AS spent \
+         FROM refresh_token t WHERE token_sha256 = $1",
     )
     .bind(&hash)
     .fetch_optional(db.pool())
     .await?
     .ok_or(GrantError::Unknown)?;
-    let grant = grant_from(&row)?;
-    let family: String = row.try_get("family_id")?;
-    if grant.client_id != client_id {
+    if row.try_get::<String, _>("client_id")? != client_id {
         return Err(GrantError::WrongClient);
     }
     if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
         return Err(GrantError::Revoked);
     }
-    if row.try_get::<Option<i64>, _>("used_at")?.is_some() {
-        revoke_family(db, now, &family).await?;
+    if row.try_get::<i64, _>("spent")? == 1 {
+        revoke_family(db.pool(), now, &row.try_get::<String, _>("family_id")?).await?;
         return Err(GrantError::Replayed);
     }
-    let expires_at: i64 = row.try_get("expires_at")?;
-    if expires_at < now {
-        return Err(GrantError::Expired);
-    }
-    let won = sqlx::query("UPDATE refresh_token SET used_at = $1 WHERE token_sha256 = $2 AND used_at IS NULL AND revoked_at IS NULL")
-        .bind(now)
-        .bind(&hash)
-        .execute(db.pool())
-        .await?
-        .rows_affected();
-    if won != 1 {
-        revoke_family(db, now, &family).await?;
-        return Err(GrantError::Replayed);
-    }
-    let next = insert_refresh(db, now, &grant, &family, expires_at).await?;
-    Ok((grant, next))
+    Err(GrantError::Expired)
 }
 
 /// Revokes a refresh token presented by its client, and with it the whole family (RFC 7009:
@@ -312,7 +403,12 @@ pub async fn revoke_refresh(
     if row.try_get::<String, _>("client_id")? != client_id {
         return Ok(false);
     }
-    revoke_family(db, clock.now(), &row.try_get::<String, _>("family_id")?).await?;
+    revoke_family(
+        db.pool(),
+        clock.now(),
+        &row.try_get::<String, _>("family_id")?,
+    )
+    .await?;
     Ok(true)
 }
 

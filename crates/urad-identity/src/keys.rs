@@ -9,6 +9,7 @@
 
 use crate::jose::{Alg, AnyKey, EcKey, Jwk, JwsSigner, RsaKey};
 use sqlx::Row;
+use std::sync::Arc;
 use urad_core::Clock;
 use urad_store::Db;
 
@@ -185,4 +186,80 @@ pub async fn published(db: &Db, clock: &dyn Clock) -> Result<Vec<Jwk>, KeyError>
             serde_json::from_str(&text).map_err(|e| KeyError::Stored(e.to_string()))
         })
         .collect()
+}
+
+/// The signing keys as one process uses them: read from the database and parsed once, then
+/// kept for `ttl_secs`. Reading and parsing a key for every token cost more than signing it
+/// (an RSA private key especially). Keeping them is safe because keys rotate with overlap: a key
+/// is published a whole rotation before it signs and stays published for days after, so a
+/// process that signs with the previous key, or serves the previous JWKS, for a minute after
+/// another process rotated issues nothing a relying party cannot verify.
+pub struct Keyring {
+    ttl_secs: i64,
+    current: std::sync::RwLock<Option<Arc<KeySet>>>,
+}
+
+/// The keys read at one moment: the active key of every algorithm and the published ones.
+#[derive(Debug)]
+pub struct KeySet {
+    read_at: i64,
+    es256: EcKey,
+    rs256: AnyKey,
+    published: Vec<Jwk>,
+}
+
+impl KeySet {
+    /// The ES256 key that signs access tokens and most ID tokens.
+    pub fn es256(&self) -> &EcKey {
+        &self.es256
+    }
+
+    /// The active key of `alg`.
+    pub fn active(&self, alg: Alg) -> &dyn JwsSigner {
+        match alg {
+            Alg::Es256 => &self.es256,
+            Alg::Rs256 => &self.rs256,
+        }
+    }
+
+    /// Every published public key (the JWKS).
+    pub fn published(&self) -> &[Jwk] {
+        &self.published
+    }
+}
+
+impl Keyring {
+    pub fn new(ttl_secs: u64) -> Keyring {
+        Keyring {
+            ttl_secs: i64::try_from(ttl_secs).unwrap_or(i64::MAX),
+            current: std::sync::RwLock::new(None),
+        }
+    }
+
+    /// The keys to sign and verify with now: the kept ones while they are fresh, else read
+    /// again. Two requests that find them stale at once both read; the later one is kept.
+    pub async fn get(&self, db: &Db, clock: &dyn Clock) -> Result<Arc<KeySet>, KeyError> {
+        let now = clock.now();
+        if let Some(set) = self.current.read().expect("not poisoned").as_ref() {
+            if now - set.read_at < self.ttl_secs && now >= set.read_at {
+                return Ok(set.clone());
+            }
+        }
+        let es256 = active(db).await?;
+        let rs256 = active_for(db, Alg::Rs256).await?;
+        let set = Arc::new(KeySet {
+            read_at: now,
+            es256,
+            rs256,
+            published: published(db, clock).await?,
+        });
+        *self.current.write().expect("not poisoned") = Some(set.clone());
+        Ok(set)
+    }
+
+    /// Forgets the kept keys, so the next [`Keyring::get`] reads them: after this process
+    /// rotated them itself.
+    pub fn forget(&self) {
+        *self.current.write().expect("not poisoned") = None;
+    }
 }

@@ -79,11 +79,11 @@ impl Db {
             // makes every commit durable, and foreign keys are off unless asked for.
             Backend::Sqlite => {
                 AnyPoolOptions::new()
-                    .max_connections(8)
+                    .max_connections(2)
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
                             conn.execute(
-                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                                  PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
                             )
                             .await?;

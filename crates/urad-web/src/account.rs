@@ -21,7 +21,7 @@ use urad_core::Lang;
 use urad_identity::authorize::encode;
 use urad_identity::grants::{self, random_token};
 use urad_identity::jose::sha256_b64 as sha256;
-use urad_identity::{audit, clients, keys, sessions, tokens, Loa};
+use urad_identity::{audit, clients, sessions, tokens, Loa};
 use urad_store::Db;
 
 /// The portal's client id at its own gateway.
@@ -273,9 +273,9 @@ async fn callback(
     if code_nonce != nonce {
         return crate::signin::flow_error(lang, StatusCode::BAD_REQUEST, "expired");
     }
-    let id_token = match keys::active(&state.db).await {
-        Ok(key) => Some(tokens::id_token(
-            &key,
+    let id_token = match state.keys().await {
+        Ok(keys) => Some(tokens::id_token(
+            keys.es256(),
             &state.issuer,
             &grant,
             code_nonce.as_deref(),

@@ -60,7 +60,7 @@ async fn configuration(State(state): State<AppState>) -> Response {
 }
 
 async fn jwks(State(state): State<AppState>) -> Response {
-    match demo_idp::key(&state.db, state.clock.as_ref()).await {
+    match state.demo_idp_key().await {
         Ok(k) => Json(json!({ "keys": [k.public_jwk()] })).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "demo provider key");
@@ -304,7 +304,7 @@ async fn token(
             return token_error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable");
         }
     };
-    let key = match demo_idp::key(&state.db, clock).await {
+    let key = match state.demo_idp_key().await {
         Ok(k) => k,
         Err(_) => return token_error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable"),
     };

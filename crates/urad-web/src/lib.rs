@@ -53,6 +53,10 @@ pub struct Inner {
     pages: cache::PageCache,
     /// Per-IP request and failure counts of the identity gateway's endpoints.
     pub rate_limits: rate_limit::Limits,
+    /// The gateway's signing keys, read from the database once a minute (by default).
+    pub keyring: urad_identity::keys::Keyring,
+    /// The demo identity provider's signing key, which never changes once made.
+    pub demo_idp_key: tokio::sync::OnceCell<urad_identity::jose::EcKey>,
 }
 
 impl AppState {
@@ -73,7 +77,35 @@ impl AppState {
             http,
             pages: cache::PageCache::new(),
             rate_limits: rate_limit::Limits::new(rate_limit::DEFAULT_PER_IP),
+            keyring: urad_identity::keys::Keyring::new(DEFAULT_KEY_CACHE_SECS),
+            demo_idp_key: tokio::sync::OnceCell::new(),
         }))
+    }
+
+    /// How long the signing keys read from the database are used before they are read again
+    /// (0: for every request). Call before the state is shared.
+    ///
+    /// # Panics
+    /// When the state has already been cloned (the router holds clones).
+    pub fn with_key_cache_secs(mut self, secs: u64) -> AppState {
+        Arc::get_mut(&mut self.0)
+            .expect("the key cache is set before the state is shared")
+            .keyring = urad_identity::keys::Keyring::new(secs);
+        self
+    }
+
+    /// The gateway's signing keys (see [`urad_identity::keys::Keyring`]).
+    pub async fn keys(
+        &self,
+    ) -> Result<Arc<urad_identity::keys::KeySet>, urad_identity::keys::KeyError> {
+        self.keyring.get(&self.db, self.clock.as_ref()).await
+    }
+
+    /// The demo identity provider's signing key, read (or made) once.
+    pub async fn demo_idp_key(&self) -> Result<&urad_identity::jose::EcKey, sqlx::Error> {
+        self.demo_idp_key
+            .get_or_try_init(|| urad_identity::demo_idp::key(&self.db, self.clock.as_ref()))
+            .await
     }
 
     /// Sets the overall limit of requests a second per IP on the login and token endpoints
@@ -98,6 +130,8 @@ impl std::ops::Deref for AppState {
 
 /// Largest request body accepted; forms with attachments will raise it per route.
 const BODY_LIMIT: usize = 64 * 1024;
+/// How long a process signs with the keys it read before reading them again (`--key-cache-secs`).
+pub const DEFAULT_KEY_CACHE_SECS: u64 = 60;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 

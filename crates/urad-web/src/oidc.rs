@@ -22,8 +22,7 @@ use serde_json::json;
 use std::collections::HashMap;
 use urad_identity::clients::{self, AuthMethod, Client};
 use urad_identity::grants::{self, GrantError};
-use urad_identity::jose::{Alg, JwsSigner};
-use urad_identity::{audit, client_auth, discovery, keys, tokens};
+use urad_identity::{audit, client_auth, discovery, tokens};
 
 pub(crate) fn routes(state: &AppState) -> Router<AppState> {
     let client_requests = Router::new()
@@ -56,11 +55,11 @@ pub(crate) async fn openid_configuration(State(state): State<AppState>) -> Respo
 #[utoipa::path(get, path = "/oidc/jwks", tag = "identity",
     responses((status = 200, description = "JSON Web Key Set (RFC 7517)", content_type = "application/json")))]
 pub(crate) async fn jwks(State(state): State<AppState>) -> Response {
-    match keys::published(&state.db, state.clock.as_ref()).await {
+    match state.keys().await {
         Ok(keys) => (
             // Short enough that a rotation reaches every relying party within the overlap.
             [(header::CACHE_CONTROL, "public, max-age=300")],
-            Json(serde_json::json!({ "keys": keys })),
+            Json(serde_json::json!({ "keys": keys.published() })),
         )
             .into_response(),
         Err(e) => {
@@ -428,7 +427,7 @@ pub(crate) async fn token(
                 )
                 .into_response();
             }
-            let (grant, nonce) = match grants::redeem_code(
+            match grants::redeem_code_with_refresh(
                 &state.db,
                 clock,
                 code,
@@ -438,19 +437,13 @@ pub(crate) async fn token(
             )
             .await
             {
-                Ok(g) => g,
+                Ok((grant, nonce, refresh)) => (grant, nonce, refresh),
                 Err(e) => {
                     return refused_grant(&state, ip, &client, "authorization_code", e)
                         .await
                         .into_response()
                 }
-            };
-            let refresh = match grants::issue_refresh_for_code(&state.db, clock, &grant, code).await
-            {
-                Ok(r) => r,
-                Err(e) => return grant_error(e).into_response(),
-            };
-            (grant, nonce, refresh)
+            }
         }
         "refresh_token" => {
             match grants::rotate_refresh(
@@ -488,27 +481,15 @@ pub(crate) async fn token(
     };
     // Access tokens are always ES256 (the gateway and the region's APIs verify them); the ID
     // token is signed with the algorithm the client registered.
-    let key = match keys::active(&state.db).await {
+    let keys = match state.keys().await {
         Ok(k) => k,
         Err(e) => {
             tracing::error!(error = %e, "no signing key");
             return unavailable().into_response();
         }
     };
-    let id_key = match client.id_token_alg {
-        Alg::Es256 => None,
-        alg => match keys::active_for(&state.db, alg).await {
-            Ok(k) => Some(k),
-            Err(e) => {
-                tracing::error!(error = %e, alg = %alg, "no signing key");
-                return unavailable().into_response();
-            }
-        },
-    };
-    let id_key: &dyn JwsSigner = match &id_key {
-        Some(k) => k,
-        None => &key,
-    };
+    let key = keys.es256();
+    let id_key = keys.active(client.id_token_alg);
     let now = clock.now();
     (
         [
@@ -516,7 +497,7 @@ pub(crate) async fn token(
             (header::PRAGMA, "no-cache"),
         ],
         Json(json!({
-            "access_token": tokens::access_token(&key, &state.issuer, &grant, now),
+            "access_token": tokens::access_token(key, &state.issuer, &grant, now),
             "token_type": "Bearer",
             "expires_in": tokens::ACCESS_TOKEN_TTL_SECS,
             "id_token": tokens::id_token(id_key, &state.issuer, &grant, nonce.as_deref(), now),
@@ -597,14 +578,15 @@ pub(crate) async fn userinfo(State(state): State<AppState>, headers: HeaderMap) 
         return bearer_refused("");
     };
     let clock = state.clock.as_ref();
-    let published = match keys::published(&state.db, clock).await {
+    let keys = match state.keys().await {
         Ok(k) => k,
         Err(e) => {
             tracing::error!(error = %e, "cannot read the signing keys");
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     };
-    let Ok((header_json, claims)) = urad_identity::jose::verify(token.trim(), &published) else {
+    let Ok((header_json, claims)) = urad_identity::jose::verify(token.trim(), keys.published())
+    else {
         return bearer_refused("invalid_token");
     };
     let valid = header_json["typ"] == "at+jwt"

@@ -21,7 +21,7 @@ use urad_identity::authorize::{self, AuthorizationRequest, AuthorizeError, Param
 use urad_identity::grants::random_token;
 use urad_identity::signin::{self, Decision};
 use urad_identity::upstream::{AuthorizationStart, Upstream};
-use urad_identity::{discovery, jose, keys, sessions, Loa};
+use urad_identity::{discovery, jose, sessions, Loa};
 
 pub(crate) const SESSION_COOKIE: &str = "urad-session";
 const LOGIN_COOKIE: &str = "urad-login";
@@ -646,9 +646,10 @@ async fn back_channel_logout(state: &AppState, session: &sessions::Session) {
     let Ok(client_ids) = sessions::clients_of(&state.db, &session.sid).await else {
         return;
     };
-    let Ok(key) = keys::active(&state.db).await else {
+    let Ok(keys) = state.keys().await else {
         return;
     };
+    let key = keys.es256();
     let now = state.clock.now();
     let mut sends = tokio::task::JoinSet::new();
     for id in client_ids {
@@ -729,11 +730,11 @@ async fn logout_with(
     // The hint names the client and session; it may have expired, but must be ours.
     let hint = match get("id_token_hint") {
         Some(t) => {
-            let published = match keys::published(&state.db, clock).await {
+            let keys = match state.keys().await {
                 Ok(k) => k,
                 Err(e) => return unavailable(e, lang),
             };
-            match jose::verify(t, &published) {
+            match jose::verify(t, keys.published()) {
                 Ok((_, claims)) if claims["iss"] == state.issuer.as_str() => Some(claims),
                 _ => return flow_error(lang, StatusCode::BAD_REQUEST, "bad-hint"),
             }

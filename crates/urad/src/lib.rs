@@ -245,6 +245,11 @@ pub struct ServeArgs {
     /// that); 0 turns this limit off. Failed client authentications are limited separately.
     #[arg(long, env = "URAD_RATE_LIMIT_PER_IP", default_value_t = urad_web::rate_limit::DEFAULT_PER_IP)]
     pub rate_limit_per_ip: u32,
+    /// Seconds a process signs with the keys it read from the database before reading them
+    /// again. A rotation by another process (or `urad keys rotate`) takes effect here within
+    /// this time; keys overlap for days, so tokens signed meanwhile stay verifiable.
+    #[arg(long, env = "URAD_KEY_CACHE_SECS", default_value_t = urad_web::DEFAULT_KEY_CACHE_SECS)]
+    pub key_cache_secs: u64,
     #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]
@@ -353,7 +358,8 @@ pub async fn start_with_env(
         .context("cannot register the clients declared in the content")?;
     log_registered(&registered);
     let state = urad_web::AppState::new(catalog, db, issuer, clock, upstreams, http)
-        .with_rate_limit_per_ip(args.rate_limit_per_ip);
+        .with_rate_limit_per_ip(args.rate_limit_per_ip)
+        .with_key_cache_secs(args.key_cache_secs);
     let handle = tokio::spawn(urad_web::serve(listener, state, shutdown));
     Ok(Server { addr, handle })
 }
@@ -567,7 +573,10 @@ pub async fn run(cli: Cli) -> Result<()> {
             urad_identity::keys::ensure(&db, &SystemClock).await?;
             urad_identity::keys::rotate(&db, &SystemClock).await?;
             let kid = urad_identity::keys::active(&db).await?.kid;
-            println!("rotated: tokens are now signed with key {kid}");
+            println!(
+                "rotated: new tokens are signed with key {kid} (running servers switch within \
+                 their --key-cache-secs, 60 s by default)"
+            );
         }
         Command::Client(ClientCommand::Add(args)) => {
             let db = args.store.open().await?;

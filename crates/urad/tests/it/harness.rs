@@ -33,7 +33,10 @@ pub struct Setup {
 }
 
 pub fn content_dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../content"))
+    // From the environment cargo sets when it runs the test, not the compiled-in path: CI shares
+    // one target folder between clones at different paths and does not rebuild for a new path.
+    PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo test"))
+        .join("../../content")
 }
 
 /// Copies the repository's catalogue (office, agendas, life situations, services; not the
@@ -131,6 +134,7 @@ impl TestApp {
             upstreams: None,
             demo_idp: true,
             rate_limit_per_ip: urad_web::rate_limit::DEFAULT_PER_IP,
+            key_cache_secs: urad_web::DEFAULT_KEY_CACHE_SECS,
             store: store.clone(),
             content: ContentArgs::dir(setup.content.unwrap_or_else(content_dir)),
         };

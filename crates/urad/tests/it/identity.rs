@@ -6,6 +6,7 @@ use serde_json::json;
 use urad::StoreArgs;
 use urad_core::{Clock, ManualClock};
 use urad_identity::clients::{self, NewClient};
+use urad_identity::jose::JwsSigner;
 use urad_identity::{jose, keys, Loa};
 
 /// A client registration for tests.
@@ -378,12 +379,19 @@ async fn keys_rotate_with_overlap(backend: Backend) {
     let before = keys::published(&db, &clock).await.unwrap();
     assert_eq!(before.len(), 4, "active and next, ES256 and RS256");
     let token = first.sign("JWT", &json!({ "sub": "before rotation" }));
+    // A process keeps the keys it read for a minute.
+    let keyring = keys::Keyring::new(60);
+    let kept = keyring.get(&db, &clock).await.unwrap();
+    assert_eq!(kept.es256().kid, first.kid);
+    assert_eq!(kids(kept.published()), kids(&before));
 
     assert!(
         !keys::rotate_if_due(&db, &clock).await.unwrap(),
         "a fresh key is not due"
     );
     clock.advance(keys::ROTATE_AFTER_SECS);
+    let read_before_rotation = keyring.get(&db, &clock).await.unwrap();
+    assert_eq!(read_before_rotation.es256().kid, first.kid);
     assert!(keys::rotate_if_due(&db, &clock).await.unwrap());
 
     // The new signing key was published before it signed anything.
@@ -394,6 +402,27 @@ async fn keys_rotate_with_overlap(backend: Backend) {
     let after = keys::published(&db, &clock).await.unwrap();
     assert_eq!(after.len(), 6);
     jose::verify(&token, &after).unwrap();
+
+    // A process that read the keys before another one rotated them signs with the retired
+    // key for at most its keyring's lifetime (harmless: that key is still published), then
+    // with the new one; forgetting reads them at once.
+    let stale = keyring.get(&db, &clock).await.unwrap();
+    assert_eq!(stale.es256().kid, first.kid);
+    jose::verify(&stale.es256().sign("JWT", &json!({})), &after).unwrap();
+    clock.advance(60);
+    let fresh = keyring.get(&db, &clock).await.unwrap();
+    assert_eq!(fresh.es256().kid, second.kid);
+    assert_eq!(fresh.published().len(), 6);
+    assert_eq!(
+        fresh.active(jose::Alg::Rs256).kid(),
+        keys::active_for(&db, jose::Alg::Rs256).await.unwrap().kid()
+    );
+    keys::rotate(&db, &clock).await.unwrap();
+    keyring.forget();
+    assert_ne!(
+        keyring.get(&db, &clock).await.unwrap().es256().kid,
+        second.kid
+    );
 
     // Once every token it could have signed has expired, it is gone.
     clock.advance(keys::RETIRED_KEY_PUBLISHED_SECS + 1);
@@ -789,6 +818,114 @@ async fn codes_and_refresh_tokens_are_single_use(backend: Backend) {
     );
 }
 
+/// Eight requests present the same code, then the same refresh token, at the same moment
+/// (a retrying client, or a thief racing the owner): exactly one wins each time, on both
+/// databases, and the losers revoke what the winner got.
+async fn a_code_or_refresh_token_presented_at_once_has_one_winner(backend: Backend) {
+    use urad_identity::grants::{self, Grant, GrantError};
+    let (db, _dir) = open(backend).await;
+    let clock = std::sync::Arc::new(ManualClock::at(1_800_000_000));
+    clients::add(
+        &db,
+        clock.as_ref(),
+        &NewClient {
+            client_id: "portal".into(),
+            name: "Portál".into(),
+            name_en: None,
+            redirect_uris: vec!["https://portal.example.cz/cb".into()],
+            post_logout_redirect_uris: vec![],
+            backchannel_logout_uri: None,
+            public: false,
+            min_loa: Loa::Low,
+            source: "test".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let grant = Grant {
+        client_id: "portal".into(),
+        sid: "sid-race".into(),
+        person_id: "person-race".into(),
+        scope: "openid".into(),
+        auth_time: clock.now(),
+        loa: Loa::Substantial,
+        amr: vec!["eid".into()],
+    };
+    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    let redirect = "https://portal.example.cz/cb";
+    let code = grants::issue_code(&db, clock.as_ref(), &grant, redirect, challenge, None)
+        .await
+        .unwrap();
+
+    let mut racers = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (db, clock, code) = (db.clone(), clock.clone(), code.clone());
+        racers.spawn(async move {
+            grants::redeem_code_with_refresh(
+                &db,
+                clock.as_ref(),
+                &code,
+                "portal",
+                redirect,
+                verifier,
+            )
+            .await
+        });
+    }
+    let outcomes = racers.join_all().await;
+    let winners: Vec<_> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
+    assert_eq!(winners.len(), 1, "{outcomes:?}");
+    let revoked_by_replays = winners[0].2.clone();
+    assert!(outcomes
+        .iter()
+        .filter_map(|o| o.as_ref().err())
+        .all(|e| *e == GrantError::Replayed));
+    // The replays revoked what the code produced (RFC 6749 §4.1.2), the winner's token too.
+    assert_eq!(
+        grants::rotate_refresh(&db, clock.as_ref(), &revoked_by_replays, "portal")
+            .await
+            .unwrap_err(),
+        GrantError::Revoked
+    );
+
+    let code = grants::issue_code(&db, clock.as_ref(), &grant, redirect, challenge, None)
+        .await
+        .unwrap();
+    let (_, _, refresh) =
+        grants::redeem_code_with_refresh(&db, clock.as_ref(), &code, "portal", redirect, verifier)
+            .await
+            .unwrap();
+
+    let mut racers = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (db, clock, refresh) = (db.clone(), clock.clone(), refresh.clone());
+        racers.spawn(async move {
+            grants::rotate_refresh(&db, clock.as_ref(), &refresh, "portal").await
+        });
+    }
+    let outcomes = racers.join_all().await;
+    let winners: Vec<_> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
+    assert_eq!(winners.len(), 1, "{outcomes:?}");
+    let (carried, next) = winners[0].clone();
+    assert_eq!(carried, grant);
+    // A loser found the token spent (and revoked the family) or the family already revoked.
+    assert!(outcomes
+        .iter()
+        .any(|o| o.as_ref().err() == Some(&GrantError::Replayed)));
+    assert!(outcomes
+        .iter()
+        .filter_map(|o| o.as_ref().err())
+        .all(|e| matches!(e, GrantError::Replayed | GrantError::Revoked)));
+    assert_eq!(
+        grants::rotate_refresh(&db, clock.as_ref(), &next, "portal")
+            .await
+            .unwrap_err(),
+        GrantError::Revoked,
+        "the winner's token went with its family"
+    );
+}
+
 async fn sessions_start_end_and_link_people_by_verified_identifiers_only(backend: Backend) {
     use urad_identity::grants::{self, Grant, GrantError};
     use urad_identity::sessions::{self, UpstreamLogin};
@@ -953,5 +1090,6 @@ crate::for_both_backends!(
     clients_are_registered_with_hashed_secrets,
     authorization_requests_are_checked_like_rfc_9700_asks,
     codes_and_refresh_tokens_are_single_use,
+    a_code_or_refresh_token_presented_at_once_has_one_winner,
     sessions_start_end_and_link_people_by_verified_identifiers_only
 );
