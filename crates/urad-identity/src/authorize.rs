@@ -106,10 +106,25 @@ fn valid_code_challenge(c: &str) -> bool {
 
 /// Checks the request against the registered client.
 pub async fn validate(db: &Db, params: &Params) -> Result<AuthorizationRequest, AuthorizeError> {
+    validate_with(db, None, params).await
+}
+
+/// [`validate`], finding the client through `cache` (with its clock) when there is one.
+pub async fn validate_with(
+    db: &Db,
+    cache: Option<(&clients::ClientCache, &dyn urad_core::Clock)>,
+    params: &Params,
+) -> Result<AuthorizationRequest, AuthorizeError> {
     let get = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let client_id = get("client_id").ok_or(AuthorizeError::Page("missing-client"))?;
-    let client = clients::find(db, client_id)
-        .await
+    let found = match cache {
+        Some((cache, clock)) => cache
+            .find(db, clock, client_id)
+            .await
+            .map(|c| c.map(|c| c.as_ref().clone())),
+        None => clients::find(db, client_id).await,
+    };
+    let client = found
         .map_err(|e| {
             tracing::error!(error = %e, "cannot read clients");
             AuthorizeError::Page("server-error")

@@ -471,6 +471,51 @@ pub async fn find(db: &Db, client_id: &str) -> Result<Option<Client>, ClientErro
     find_with(db.pool(), client_id).await
 }
 
+/// Registered clients as one process uses them: a client once read is kept for `ttl_secs`,
+/// sparing the token endpoint a database round trip on every request (the busiest grant, a
+/// refresh, then needs only its own write). A change to a client — a new secret, redirect
+/// URI or removal, by `urad client add`, a restart with new `content/clients.toml` or
+/// another process — takes effect within that time. Unknown ids are never kept, so a client
+/// registered a moment ago is found at once.
+pub struct ClientCache {
+    ttl_secs: i64,
+    found: std::sync::RwLock<std::collections::HashMap<String, (i64, std::sync::Arc<Client>)>>,
+}
+
+impl ClientCache {
+    pub fn new(ttl_secs: u64) -> ClientCache {
+        ClientCache {
+            ttl_secs: i64::try_from(ttl_secs).unwrap_or(i64::MAX),
+            found: Default::default(),
+        }
+    }
+
+    /// The client `client_id`, from memory while fresh, else from the database.
+    pub async fn find(
+        &self,
+        db: &Db,
+        clock: &dyn Clock,
+        client_id: &str,
+    ) -> Result<Option<std::sync::Arc<Client>>, ClientError> {
+        let now = clock.now();
+        if let Some((read_at, client)) = self.found.read().expect("not poisoned").get(client_id) {
+            if now - read_at < self.ttl_secs && now >= *read_at {
+                return Ok(Some(client.clone()));
+            }
+        }
+        let Some(client) = find(db, client_id).await? else {
+            self.found.write().expect("not poisoned").remove(client_id);
+            return Ok(None);
+        };
+        let client = std::sync::Arc::new(client);
+        self.found
+            .write()
+            .expect("not poisoned")
+            .insert(client_id.to_owned(), (now, client.clone()));
+        Ok(Some(client))
+    }
+}
+
 async fn find_with<'e, E>(executor: E, client_id: &str) -> Result<Option<Client>, ClientError>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,

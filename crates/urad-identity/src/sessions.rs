@@ -48,8 +48,22 @@ pub async fn resolve_person(
 ) -> Result<String, SessionError> {
     let now = clock.now();
     let link = login.link_key.as_deref().map(sha256);
-    // One write transaction: two first sign-ins of the same person at once must not both
-    // create a person.
+    // A login seen before (nearly every sign-in): one statement notes its use.
+    let seen = sqlx::query(
+        "UPDATE person_identity SET last_used_at = $1, link_key_sha256 = COALESCE(link_key_sha256, $2) \
+         WHERE upstream = $3 AND upstream_subject = $4 RETURNING person_id",
+    )
+    .bind(now)
+    .bind(&link)
+    .bind(&login.upstream)
+    .bind(&login.subject)
+    .fetch_optional(db.pool())
+    .await?;
+    if let Some(row) = seen {
+        return Ok(row.try_get("person_id")?);
+    }
+    // A first sign-in: one write transaction, because two first sign-ins of the same person
+    // at once must not both create a person (the loser finds the winner's link below).
     let mut tx = db.begin_write().await?;
     if let Some(row) = sqlx::query(
         "SELECT person_id FROM person_identity WHERE upstream = $1 AND upstream_subject = $2",

@@ -119,43 +119,55 @@ impl Pending {
 }
 
 /// Keeps `params` for the browser holding `browser_token`; returns the pending id.
+///
+/// When the upstream is already known (only one can serve the request), `leg` records at
+/// once where the person is sent, sparing the write of [`send_upstream`].
 pub async fn park(
     db: &Db,
     clock: &dyn Clock,
     params: &Params,
     browser_token: &str,
+    leg: Option<&UpstreamLeg<'_>>,
 ) -> Result<String, sqlx::Error> {
     let id = random_token();
     let now = clock.now();
     sqlx::query(
-        "INSERT INTO pending_authorization (id, browser_sha256, request, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO pending_authorization (id, browser_sha256, request, created_at, expires_at, \
+         upstream, upstream_state, upstream_nonce, upstream_verifier) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&id)
     .bind(sha256(browser_token))
     .bind(serde_json::to_string(params).unwrap_or_default())
     .bind(now)
     .bind(now + PENDING_TTL_SECS)
+    .bind(leg.map(|l| l.upstream))
+    .bind(leg.map(|l| l.state))
+    .bind(leg.map(|l| l.nonce))
+    .bind(leg.map(|l| l.verifier))
     .execute(db.pool())
     .await?;
     Ok(id)
 }
 
+/// Where a pending request sent the person: the upstream and the state, nonce and PKCE
+/// verifier of the request to it.
+#[derive(Clone, Copy, Debug)]
+pub struct UpstreamLeg<'a> {
+    pub upstream: &'a str,
+    pub state: &'a str,
+    pub nonce: &'a str,
+    pub verifier: &'a str,
+}
+
 /// Notes which upstream the person went to, with the state, nonce and PKCE verifier sent.
-pub async fn send_upstream(
-    db: &Db,
-    id: &str,
-    upstream: &str,
-    state: &str,
-    nonce: &str,
-    verifier: &str,
-) -> Result<bool, sqlx::Error> {
+pub async fn send_upstream(db: &Db, id: &str, leg: &UpstreamLeg<'_>) -> Result<bool, sqlx::Error> {
     Ok(sqlx::query(
         "UPDATE pending_authorization SET upstream = $1, upstream_state = $2, upstream_nonce = $3, upstream_verifier = $4 WHERE id = $5",
     )
-    .bind(upstream)
-    .bind(state)
-    .bind(nonce)
-    .bind(verifier)
+    .bind(leg.upstream)
+    .bind(leg.state)
+    .bind(leg.nonce)
+    .bind(leg.verifier)
     .bind(id)
     .execute(db.pool())
     .await?

@@ -53,8 +53,10 @@ pub struct Inner {
     pages: cache::PageCache,
     /// Per-IP request and failure counts of the identity gateway's endpoints.
     pub rate_limits: rate_limit::Limits,
-    /// The gateway's signing keys, read from the database once a minute (by default).
+    /// The gateway's signing keys, read from the database every `--cache-secs`.
     pub keyring: urad_identity::keys::Keyring,
+    /// Registered clients, read from the database every `--cache-secs`.
+    pub clients: urad_identity::clients::ClientCache,
     /// The demo identity provider's signing key, which never changes once made.
     pub demo_idp_key: tokio::sync::OnceCell<urad_identity::jose::EcKey>,
 }
@@ -77,20 +79,21 @@ impl AppState {
             http,
             pages: cache::PageCache::new(),
             rate_limits: rate_limit::Limits::new(rate_limit::DEFAULT_PER_IP),
-            keyring: urad_identity::keys::Keyring::new(DEFAULT_KEY_CACHE_SECS),
+            keyring: urad_identity::keys::Keyring::new(DEFAULT_CACHE_SECS),
+            clients: urad_identity::clients::ClientCache::new(DEFAULT_CACHE_SECS),
             demo_idp_key: tokio::sync::OnceCell::new(),
         }))
     }
 
-    /// How long the signing keys read from the database are used before they are read again
-    /// (0: for every request). Call before the state is shared.
+    /// How long signing keys and clients read from the database are used before they are
+    /// read again (0: for every request). Call before the state is shared.
     ///
     /// # Panics
     /// When the state has already been cloned (the router holds clones).
-    pub fn with_key_cache_secs(mut self, secs: u64) -> AppState {
-        Arc::get_mut(&mut self.0)
-            .expect("the key cache is set before the state is shared")
-            .keyring = urad_identity::keys::Keyring::new(secs);
+    pub fn with_cache_secs(mut self, secs: u64) -> AppState {
+        let inner = Arc::get_mut(&mut self.0).expect("caches are set before the state is shared");
+        inner.keyring = urad_identity::keys::Keyring::new(secs);
+        inner.clients = urad_identity::clients::ClientCache::new(secs);
         self
     }
 
@@ -130,8 +133,9 @@ impl std::ops::Deref for AppState {
 
 /// Largest request body accepted; forms with attachments will raise it per route.
 const BODY_LIMIT: usize = 64 * 1024;
-/// How long a process signs with the keys it read before reading them again (`--key-cache-secs`).
-pub const DEFAULT_KEY_CACHE_SECS: u64 = 60;
+/// How long a process uses the signing keys and client registrations it read before reading
+/// them again (`--cache-secs`).
+pub const DEFAULT_CACHE_SECS: u64 = 30;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 

@@ -20,7 +20,7 @@ use axum::Router;
 use base64::Engine;
 use serde_json::json;
 use std::collections::HashMap;
-use urad_identity::clients::{self, AuthMethod, Client};
+use urad_identity::clients::{AuthMethod, Client};
 use urad_identity::grants::{self, GrantError};
 use urad_identity::{audit, client_auth, discovery, tokens};
 
@@ -273,7 +273,11 @@ async fn authenticate_client(
         Err(f) => return Ok(Err(f)),
     };
     let id = credentials.client_id();
-    let Some(client) = clients::find(&state.db, id).await.map_err(|e| {
+    let found = state
+        .clients
+        .find(&state.db, state.clock.as_ref(), id)
+        .await;
+    let Some(client) = found.map(|c| c.map(|c| c.as_ref().clone())).map_err(|e| {
         tracing::error!(error = %e, "cannot read clients");
         unavailable()
     })?

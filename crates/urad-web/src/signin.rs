@@ -188,7 +188,13 @@ fn upstreams_for(state: &AppState, loa: Loa) -> Vec<Arc<Upstream>> {
 
 async fn authorize_with(state: &AppState, params: Params, headers: &HeaderMap) -> Response {
     let lang = lang_of(&params);
-    let request = match authorize::validate(&state.db, &params).await {
+    let request = match authorize::validate_with(
+        &state.db,
+        Some((&state.clients, state.clock.as_ref())),
+        &params,
+    )
+    .await
+    {
         Ok(r) => r,
         Err(e @ AuthorizeError::Redirect { .. }) => {
             return redirect(&e.location(&state.issuer).unwrap_or_default())
@@ -224,12 +230,16 @@ async fn authorize_with(state: &AppState, params: Params, headers: &HeaderMap) -
             }
             let existing = cookie(headers, &state.issuer, LOGIN_COOKIE).map(str::to_owned);
             let browser = existing.clone().unwrap_or_else(random_token);
-            let id = match signin::park(&state.db, clock, &params, &browser).await {
+            // With one possible upstream the person goes straight there: the request is
+            // parked with where it went, in one write.
+            let tokens = UpstreamTokens::new();
+            let only = (candidates.len() == 1).then(|| tokens.leg(candidates[0].name()));
+            let id = match signin::park(&state.db, clock, &params, &browser, only.as_ref()).await {
                 Ok(id) => id,
                 Err(e) => return unavailable(e, lang),
             };
-            let mut response = if candidates.len() == 1 {
-                start_upstream(state, &candidates[0], &id, &request, force).await
+            let mut response = if only.is_some() {
+                upstream_redirect(state, &candidates[0], &tokens, &request, force).await
             } else {
                 let path = match lang {
                     Lang::Cs => "/prihlaseni",
@@ -272,7 +282,40 @@ fn callback_uri(state: &AppState, upstream: &str) -> String {
     format!("{}/oidc/callback/{upstream}", state.issuer)
 }
 
-/// Sends the browser to `upstream` for the pending request `id`.
+/// The state, nonce and PKCE verifier of one request to an upstream.
+struct UpstreamTokens {
+    state: String,
+    nonce: String,
+    verifier: String,
+}
+
+impl UpstreamTokens {
+    fn new() -> UpstreamTokens {
+        UpstreamTokens {
+            state: random_token(),
+            nonce: random_token(),
+            verifier: random_token(),
+        }
+    }
+
+    fn leg<'a>(&'a self, upstream: &'a str) -> signin::UpstreamLeg<'a> {
+        signin::UpstreamLeg {
+            upstream,
+            state: &self.state,
+            nonce: &self.nonce,
+            verifier: &self.verifier,
+        }
+    }
+}
+
+fn request_lang(request: &AuthorizationRequest) -> Lang {
+    request
+        .ui_locale
+        .as_deref()
+        .map_or(Lang::Cs, |l| if l == "en" { Lang::En } else { Lang::Cs })
+}
+
+/// Sends the browser to `upstream` for the pending request `id` (chosen on the sign-in page).
 async fn start_upstream(
     state: &AppState,
     upstream: &Upstream,
@@ -280,24 +323,32 @@ async fn start_upstream(
     request: &AuthorizationRequest,
     force: bool,
 ) -> Response {
-    let lang =
-        request
-            .ui_locale
-            .as_deref()
-            .map_or(Lang::Cs, |l| if l == "en" { Lang::En } else { Lang::Cs });
-    let (up_state, nonce, verifier) = (random_token(), random_token(), random_token());
-    let challenge = jose::sha256_b64(&verifier);
-    match signin::send_upstream(&state.db, id, upstream.name(), &up_state, &nonce, &verifier).await
-    {
+    let lang = request_lang(request);
+    let tokens = UpstreamTokens::new();
+    match signin::send_upstream(&state.db, id, &tokens.leg(upstream.name())).await {
         Ok(true) => {}
         Ok(false) => return flow_error(lang, StatusCode::BAD_REQUEST, "expired"),
         Err(e) => return unavailable(e, lang),
     }
+    upstream_redirect(state, upstream, &tokens, request, force).await
+}
+
+/// The redirect to `upstream`'s authorization endpoint, once the request is parked with
+/// `tokens`.
+async fn upstream_redirect(
+    state: &AppState,
+    upstream: &Upstream,
+    tokens: &UpstreamTokens,
+    request: &AuthorizationRequest,
+    force: bool,
+) -> Response {
+    let lang = request_lang(request);
+    let challenge = jose::sha256_b64(&tokens.verifier);
     let redirect_uri = callback_uri(state, upstream.name());
     let start = AuthorizationStart {
         redirect_uri: &redirect_uri,
-        state: &up_state,
-        nonce: &nonce,
+        state: &tokens.state,
+        nonce: &tokens.nonce,
         code_challenge: &challenge,
         loa: request.required_loa,
         force_login: force,
@@ -345,7 +396,13 @@ async fn pending_for(
     if !pending.belongs_to(cookie(headers, &state.issuer, LOGIN_COOKIE)) {
         return Err(flow_error(lang, StatusCode::BAD_REQUEST, "other-browser"));
     }
-    match authorize::validate(&state.db, &pending.params).await {
+    match authorize::validate_with(
+        &state.db,
+        Some((&state.clients, state.clock.as_ref())),
+        &pending.params,
+    )
+    .await
+    {
         Ok(r) => Ok((pending, r)),
         Err(_) => Err(flow_error(lang, StatusCode::BAD_REQUEST, "expired")),
     }
@@ -455,7 +512,13 @@ async fn callback(
         audit::record(&state.db, clock, e).await;
         return flow_error(lang, StatusCode::BAD_REQUEST, "other-browser");
     }
-    let request = match authorize::validate(&state.db, &pending.params).await {
+    let request = match authorize::validate_with(
+        &state.db,
+        Some((&state.clients, state.clock.as_ref())),
+        &pending.params,
+    )
+    .await
+    {
         Ok(r) => r,
         Err(_) => return flow_error(lang, StatusCode::BAD_REQUEST, "expired"),
     };
@@ -821,8 +884,15 @@ async fn logout_with(
             let mut parked = Params::new();
             parked.insert("after".into(), after.clone());
             let stored = async {
-                let id = signin::park(&state.db, clock, &parked, &browser).await?;
-                signin::send_upstream(&state.db, &id, &name, &up_state, "", "").await
+                let leg = signin::UpstreamLeg {
+                    upstream: &name,
+                    state: &up_state,
+                    nonce: "",
+                    verifier: "",
+                };
+                signin::park(&state.db, clock, &parked, &browser, Some(&leg))
+                    .await
+                    .map(|_| true)
             }
             .await;
             let back = format!("{}/oidc/logout/upstream", state.issuer);

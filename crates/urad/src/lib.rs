@@ -245,11 +245,13 @@ pub struct ServeArgs {
     /// that); 0 turns this limit off. Failed client authentications are limited separately.
     #[arg(long, env = "URAD_RATE_LIMIT_PER_IP", default_value_t = urad_web::rate_limit::DEFAULT_PER_IP)]
     pub rate_limit_per_ip: u32,
-    /// Seconds a process signs with the keys it read from the database before reading them
-    /// again. A rotation by another process (or `urad keys rotate`) takes effect here within
-    /// this time; keys overlap for days, so tokens signed meanwhile stay verifiable.
-    #[arg(long, env = "URAD_KEY_CACHE_SECS", default_value_t = urad_web::DEFAULT_KEY_CACHE_SECS)]
-    pub key_cache_secs: u64,
+    /// Seconds a process uses the signing keys and client registrations it read from the
+    /// database before reading them again. A key rotation or a client change made by another
+    /// process (or `urad keys rotate`, `urad client add`) takes effect here within this time;
+    /// keys overlap for days, so tokens signed meanwhile stay verifiable. 0 reads them for
+    /// every request.
+    #[arg(long, env = "URAD_CACHE_SECS", default_value_t = urad_web::DEFAULT_CACHE_SECS)]
+    pub cache_secs: u64,
     #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]
@@ -359,7 +361,7 @@ pub async fn start_with_env(
     log_registered(&registered);
     let state = urad_web::AppState::new(catalog, db, issuer, clock, upstreams, http)
         .with_rate_limit_per_ip(args.rate_limit_per_ip)
-        .with_key_cache_secs(args.key_cache_secs);
+        .with_cache_secs(args.cache_secs);
     let handle = tokio::spawn(urad_web::serve(listener, state, shutdown));
     Ok(Server { addr, handle })
 }
@@ -575,7 +577,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             let kid = urad_identity::keys::active(&db).await?.kid;
             println!(
                 "rotated: new tokens are signed with key {kid} (running servers switch within \
-                 their --key-cache-secs, 60 s by default)"
+                 their --cache-secs, 30 s by default)"
             );
         }
         Command::Client(ClientCommand::Add(args)) => {

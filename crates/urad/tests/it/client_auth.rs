@@ -177,8 +177,8 @@ async fn rs256_id_tokens_verify_against_the_published_keys(app: TestApp) {
         "retired RS256 key still published"
     );
     jose::verify(id_token, &now_published).unwrap();
-    // The server read its keys moments ago and keeps them for a minute
-    // (`--key-cache-secs`): it still signs with the retired key, which relying parties can
+    // The server read its keys moments ago and keeps them for half a minute
+    // (`--cache-secs`): it still signs with the retired key, which relying parties can
     // verify because it stays published. (The switch after that minute is
     // `keys_rotate_with_overlap`'s.)
     let code = code_for(&app, "rsa-rp").await;

@@ -134,7 +134,7 @@ impl TestApp {
             upstreams: None,
             demo_idp: true,
             rate_limit_per_ip: urad_web::rate_limit::DEFAULT_PER_IP,
-            key_cache_secs: urad_web::DEFAULT_KEY_CACHE_SECS,
+            cache_secs: urad_web::DEFAULT_CACHE_SECS,
             store: store.clone(),
             content: ContentArgs::dir(setup.content.unwrap_or_else(content_dir)),
         };

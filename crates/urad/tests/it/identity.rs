@@ -926,6 +926,55 @@ async fn a_code_or_refresh_token_presented_at_once_has_one_winner(backend: Backe
     );
 }
 
+async fn a_process_keeps_clients_it_found_for_a_while_but_never_an_unknown_id(backend: Backend) {
+    let (db, _dir) = open(backend).await;
+    let clock = ManualClock::at(1_800_000_000);
+    let cache = clients::ClientCache::new(30);
+    let new = |id: &str| NewClient {
+        client_id: id.into(),
+        name: id.into(),
+        name_en: None,
+        redirect_uris: vec!["https://app.example.cz/cb".into()],
+        post_logout_redirect_uris: vec![],
+        backchannel_logout_uri: None,
+        public: true,
+        min_loa: Loa::Low,
+        source: "test".into(),
+    };
+    // Asked for before it exists, then registered: found at once (misses are not kept).
+    assert!(cache.find(&db, &clock, "late").await.unwrap().is_none());
+    clients::add(&db, &clock, &new("late")).await.unwrap();
+    let found = cache.find(&db, &clock, "late").await.unwrap().unwrap();
+    assert!(found.allows_redirect("https://app.example.cz/cb"));
+
+    // Changed in the database (by another process): the kept registration serves until it
+    // is `ttl` old, then the new one.
+    sqlx::query("UPDATE oidc_client SET redirect_uris = $1 WHERE client_id = $2")
+        .bind(r#"["https://app.example.cz/new"]"#)
+        .bind("late")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    clock.advance(29);
+    let kept = cache.find(&db, &clock, "late").await.unwrap().unwrap();
+    assert!(kept.allows_redirect("https://app.example.cz/cb"));
+    clock.advance(1);
+    let fresh = cache.find(&db, &clock, "late").await.unwrap().unwrap();
+    assert!(fresh.allows_redirect("https://app.example.cz/new"));
+    assert!(!fresh.allows_redirect("https://app.example.cz/cb"));
+
+    // Removed: gone once the kept copy is stale, and not kept as gone.
+    sqlx::query("DELETE FROM oidc_client WHERE client_id = $1")
+        .bind("late")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    clock.advance(30);
+    assert!(cache.find(&db, &clock, "late").await.unwrap().is_none());
+    clients::add(&db, &clock, &new("late")).await.unwrap();
+    assert!(cache.find(&db, &clock, "late").await.unwrap().is_some());
+}
+
 async fn sessions_start_end_and_link_people_by_verified_identifiers_only(backend: Backend) {
     use urad_identity::grants::{self, Grant, GrantError};
     use urad_identity::sessions::{self, UpstreamLogin};
@@ -1091,5 +1140,6 @@ crate::for_both_backends!(
     authorization_requests_are_checked_like_rfc_9700_asks,
     codes_and_refresh_tokens_are_single_use,
     a_code_or_refresh_token_presented_at_once_has_one_winner,
+    a_process_keeps_clients_it_found_for_a_while_but_never_an_unknown_id,
     sessions_start_end_and_link_people_by_verified_identifiers_only
 );

@@ -516,7 +516,7 @@ async fn abandoned_sign_ins_are_swept(backend: crate::harness::Backend) {
     let clock = urad_core::ManualClock::at(1_800_000_000);
     let params: urad_identity::authorize::Params =
         [("client_id".to_owned(), "x".to_owned())].into();
-    let id = urad_identity::signin::park(&db, &clock, &params, "browser")
+    let id = urad_identity::signin::park(&db, &clock, &params, "browser", None)
         .await
         .unwrap();
     let found = urad_identity::signin::find(&db, &clock, &id)
