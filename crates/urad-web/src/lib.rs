@@ -57,6 +57,8 @@ pub struct Inner {
     pub keyring: urad_identity::keys::Keyring,
     /// Registered clients, read from the database every `--cache-secs`.
     pub clients: urad_identity::clients::ClientCache,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The demo identity provider's signing key, which never changes once made.
     pub demo_idp_key: tokio::sync::OnceCell<urad_identity::jose::EcKey>,
 }
@@ -81,6 +83,7 @@ impl AppState {
             rate_limits: rate_limit::Limits::new(rate_limit::DEFAULT_PER_IP),
             keyring: urad_identity::keys::Keyring::new(DEFAULT_CACHE_SECS),
             clients: urad_identity::clients::ClientCache::new(DEFAULT_CACHE_SECS),
+            trusted_proxies: Vec::new(),
             demo_idp_key: tokio::sync::OnceCell::new(),
         }))
     }
@@ -94,6 +97,18 @@ impl AppState {
         let inner = Arc::get_mut(&mut self.0).expect("caches are set before the state is shared");
         inner.keyring = urad_identity::keys::Keyring::new(secs);
         inner.clients = urad_identity::clients::ClientCache::new(secs);
+        self
+    }
+
+    /// Sets the reverse proxies whose `X-Forwarded-For` is believed for the client's address
+    /// (rate limits, audit). Call before the state is shared.
+    ///
+    /// # Panics
+    /// When the state has already been cloned (the router holds clones).
+    pub fn with_trusted_proxies(mut self, proxies: Vec<ipnet::IpNet>) -> AppState {
+        Arc::get_mut(&mut self.0)
+            .expect("trusted proxies are set before the state is shared")
+            .trusted_proxies = proxies;
         self
     }
 
@@ -184,6 +199,12 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             account::identify,
+        ))
+        // Outermost of the app's own layers: the rate limits and the audit log all key on
+        // the address it finds.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit::resolve_client_ip,
         ))
         .with_state(state)
         .layer(axum::middleware::from_fn(ops::record_metrics))

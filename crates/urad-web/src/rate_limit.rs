@@ -72,9 +72,66 @@ const CLEANUP_EVERY: Duration = Duration::from_secs(60);
 #[derive(Clone, Copy, Debug)]
 pub struct Failure;
 
-/// The client's IP address: the TCP peer, when the server was started with connect info.
+/// The client's IP address: the TCP peer, when the server was started with connect info —
+/// or, when that peer is a trusted reverse proxy (`--trusted-proxy`), the address the proxies
+/// forwarded in `X-Forwarded-For` (see [`resolve_client_ip`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClientIp(pub Option<IpAddr>);
+
+/// The client's address as [`resolve_client_ip`] found it, for the extractor.
+#[derive(Clone, Copy, Debug)]
+struct Resolved(Option<IpAddr>);
+
+/// The client behind `peer`: `peer` itself unless it is a trusted proxy; then, reading
+/// `X-Forwarded-For` from the right (each proxy appends the address it was reached from),
+/// the first address that is not a trusted proxy. Entries left of it could be written by the
+/// client and are never believed; an unreadable entry stops the walk at the last trusted hop.
+pub fn forwarded_client(peer: IpAddr, forwarded_for: &[&str], trusted: &[ipnet::IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    let entries = forwarded_for
+        .iter()
+        .flat_map(|h| h.split(','))
+        .map(str::trim)
+        .rev();
+    for entry in entries {
+        match entry.parse::<IpAddr>() {
+            Ok(ip) if is_trusted(&ip) => client = ip,
+            Ok(ip) => return ip,
+            Err(_) => return client,
+        }
+    }
+    client
+}
+
+/// Middleware: finds the client's address once per request (see [`forwarded_client`]).
+pub async fn resolve_client_ip(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let ip = match peer {
+        Some(peer) if !state.trusted_proxies.is_empty() => {
+            let headers: Vec<&str> = request
+                .headers()
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            Some(forwarded_client(peer, &headers, &state.trusted_proxies))
+        }
+        other => other,
+    };
+    request.extensions_mut().insert(Resolved(ip));
+    next.run(request).await
+}
 
 impl ClientIp {
     /// The address as text for the audit log.
@@ -91,6 +148,9 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(Resolved(ip)) = parts.extensions.get::<Resolved>() {
+            return Ok(ClientIp(*ip));
+        }
         Ok(ClientIp(
             parts
                 .extensions
@@ -378,6 +438,43 @@ mod tests {
         assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(r.headers()[header::RETRY_AFTER], "2");
         assert_eq!(r.headers()[header::CACHE_CONTROL], "no-store");
+    }
+
+    #[test]
+    fn only_trusted_proxies_are_believed_and_only_for_what_they_appended() {
+        let trusted: Vec<ipnet::IpNet> = vec![
+            "10.0.0.0/8".parse().unwrap(),
+            "192.0.2.7/32".parse().unwrap(),
+        ];
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let client = |peer: &str, xff: &[&str]| forwarded_client(ip(peer), xff, &trusted);
+        // No proxy in front: the header is the client's own claim and ignored.
+        assert_eq!(client("203.0.113.9", &["198.51.100.1"]), ip("203.0.113.9"));
+        // One trusted proxy: the address it appended.
+        assert_eq!(client("10.1.2.3", &["198.51.100.1"]), ip("198.51.100.1"));
+        // Two proxies; the client's forged entries left of the real one are ignored.
+        assert_eq!(
+            client("10.1.2.3", &["6.6.6.6, 198.51.100.1, 192.0.2.7"]),
+            ip("198.51.100.1")
+        );
+        // Several header lines count as one list, in order.
+        assert_eq!(
+            client("10.1.2.3", &["6.6.6.6", "198.51.100.1", "10.9.9.9"]),
+            ip("198.51.100.1")
+        );
+        // IPv6, and a proxy that forwarded nothing: the proxy itself.
+        assert_eq!(client("10.1.2.3", &["2001:db8::5"]), ip("2001:db8::5"));
+        assert_eq!(client("10.1.2.3", &[]), ip("10.1.2.3"));
+        // Garbage stops the walk at the last trusted hop rather than believing what is left.
+        assert_eq!(
+            client("10.1.2.3", &["198.51.100.1, unknown"]),
+            ip("10.1.2.3")
+        );
+        // Nothing trusted: always the peer.
+        assert_eq!(
+            forwarded_client(ip("10.1.2.3"), &["198.51.100.1"], &[]),
+            ip("10.1.2.3")
+        );
     }
 
     #[tokio::test]

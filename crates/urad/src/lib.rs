@@ -252,10 +252,23 @@ pub struct ServeArgs {
     /// every request.
     #[arg(long, env = "URAD_CACHE_SECS", default_value_t = urad_web::DEFAULT_CACHE_SECS)]
     pub cache_secs: u64,
+    /// A reverse proxy (address or CIDR range) whose `X-Forwarded-For` names the client for
+    /// rate limits and the audit log; repeat for several, or comma-separate in the variable.
+    /// Without it the client is the TCP peer and the header is ignored.
+    #[arg(long = "trusted-proxy", env = "URAD_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_ip_net)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]
     pub content: ContentArgs,
+}
+
+/// An address (`192.0.2.7`, `2001:db8::1`) or a CIDR range (`10.0.0.0/8`).
+fn parse_ip_net(s: &str) -> Result<ipnet::IpNet, String> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("`{s}` is neither an IP address nor a CIDR range like 10.0.0.0/8"))
 }
 
 impl StoreArgs {
@@ -361,7 +374,8 @@ pub async fn start_with_env(
     log_registered(&registered);
     let state = urad_web::AppState::new(catalog, db, issuer, clock, upstreams, http)
         .with_rate_limit_per_ip(args.rate_limit_per_ip)
-        .with_cache_secs(args.cache_secs);
+        .with_cache_secs(args.cache_secs)
+        .with_trusted_proxies(args.trusted_proxies.clone());
     let handle = tokio::spawn(urad_web::serve(listener, state, shutdown));
     Ok(Server { addr, handle })
 }

@@ -725,3 +725,63 @@ fn client_add_registers_private_key_jwt_post_and_rs256_clients() {
     let (ok, _, err) = urad(&["--id", "bad-auth", "--auth", "tls_client_auth"]);
     assert!(!ok && err.contains("tls_client_auth"), "{err}");
 }
+
+crate::for_both_backends!(behind_a_trusted_proxy_the_forwarded_client_is_limited_and_audited);
+
+/// Behind a reverse proxy every connection comes from the proxy. With `--trusted-proxy` the
+/// client named in `X-Forwarded-For` is the one limited and audited, so one citizen's
+/// failures do not lock out everyone behind the same proxy; a client's own forged entries
+/// left of the proxy's are ignored.
+async fn behind_a_trusted_proxy_the_forwarded_client_is_limited_and_audited(
+    backend: crate::harness::Backend,
+) {
+    let app = TestApp::start_with(
+        backend,
+        crate::harness::Setup {
+            trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let secret = register(&app, "proxied-rp", ClientOptions::default())
+        .await
+        .unwrap();
+    let attempt = |forwarded: &'static str, secret: String| {
+        let request = app
+            .client
+            .post(app.url("/oidc/token"))
+            .basic_auth("proxied-rp", Some(secret))
+            .header("x-forwarded-for", forwarded)
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", "unknown"),
+            ]);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    // The attacker forges an address of its own left of the one the proxy appended.
+    for _ in 0..20 {
+        assert_eq!(
+            attempt("198.51.100.1, 203.0.113.66", "wrong".into()).await,
+            401
+        );
+    }
+    assert_eq!(attempt("203.0.113.66", secret.clone()).await, 429);
+    // The forged address was not blamed, and another citizen behind the same proxy is not
+    // affected (400: the made-up refresh token).
+    assert_eq!(attempt("198.51.100.1", secret.clone()).await, 400);
+    assert_eq!(attempt("203.0.113.77", secret.clone()).await, 400);
+
+    let db = app.store.open().await.unwrap();
+    let ips: Vec<Option<String>> = urad_store::sqlx::query_scalar(
+        "SELECT ip FROM audit_event WHERE kind IN ('client_auth_failed', 'rate_limited')",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(ips.len(), 21, "{ips:?}");
+    assert!(
+        ips.iter().all(|ip| ip.as_deref() == Some("203.0.113.66")),
+        "{ips:?}"
+    );
+}

@@ -4,7 +4,6 @@
 
 use crate::harness::{copy_catalogue, Backend, Setup, TestApp};
 use crate::signin::{query_param, Browser};
-use std::collections::HashMap;
 use std::path::Path;
 use urad_identity::clients::{self, NewClient};
 use urad_identity::{jose, Loa};
@@ -47,7 +46,7 @@ fn content(dir: &Path, clients: &str) -> Setup {
     std::fs::write(dir.join("clients.toml"), clients).unwrap();
     Setup {
         content: Some(dir.to_path_buf()),
-        env: HashMap::new(),
+        ..Setup::default()
     }
 }
 

@@ -30,6 +30,8 @@ pub struct Setup {
     pub content: Option<PathBuf>,
     /// The environment the server takes client secrets from, instead of the process's.
     pub env: HashMap<String, String>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`--trusted-proxy`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 pub fn content_dir() -> PathBuf {
@@ -135,6 +137,7 @@ impl TestApp {
             demo_idp: true,
             rate_limit_per_ip: urad_web::rate_limit::DEFAULT_PER_IP,
             cache_secs: urad_web::DEFAULT_CACHE_SECS,
+            trusted_proxies: setup.trusted_proxies.clone(),
             store: store.clone(),
             content: ContentArgs::dir(setup.content.unwrap_or_else(content_dir)),
         };

@@ -949,7 +949,7 @@ async fn a_process_keeps_clients_it_found_for_a_while_but_never_an_unknown_id(ba
 
     // Changed in the database (by another process): the kept registration serves until it
     // is `ttl` old, then the new one.
-    sqlx::query("UPDATE oidc_client SET redirect_uris = $1 WHERE client_id = $2")
+    urad_store::sqlx::query("UPDATE oidc_client SET redirect_uris = $1 WHERE client_id = $2")
         .bind(r#"["https://app.example.cz/new"]"#)
         .bind("late")
         .execute(db.pool())
@@ -964,7 +964,7 @@ async fn a_process_keeps_clients_it_found_for_a_while_but_never_an_unknown_id(ba
     assert!(!fresh.allows_redirect("https://app.example.cz/cb"));
 
     // Removed: gone once the kept copy is stale, and not kept as gone.
-    sqlx::query("DELETE FROM oidc_client WHERE client_id = $1")
+    urad_store::sqlx::query("DELETE FROM oidc_client WHERE client_id = $1")
         .bind("late")
         .execute(db.pool())
         .await
