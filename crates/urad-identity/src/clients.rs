@@ -305,27 +305,18 @@ pub async fn add_with(
         rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
         crate::jose::b64(&bytes)
     });
-    let result = sqlx::query(
-        "INSERT INTO oidc_client (client_id, secret_sha256, auth_method, redirect_uris, post_logout_redirect_uris, \
-         backchannel_logout_uri, min_loa, jwks, name, source, created_at, id_token_signed_response_alg, name_en) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (client_id) DO NOTHING",
+    let inserted = insert_client(
+        db.pool(),
+        new,
+        options,
+        method,
+        secret.as_deref().map(hex_sha256),
+        jwks,
+        clock.now(),
+        "DO NOTHING",
     )
-    .bind(&new.client_id)
-    .bind(secret.as_deref().map(hex_sha256))
-    .bind(method.code())
-    .bind(serde_json::to_string(&new.redirect_uris).unwrap_or_default())
-    .bind(serde_json::to_string(&new.post_logout_redirect_uris).unwrap_or_default())
-    .bind(&new.backchannel_logout_uri)
-    .bind(new.min_loa.code())
-    .bind(jwks)
-    .bind(&new.name)
-    .bind(&new.source)
-    .bind(clock.now())
-    .bind(options.id_token_alg.name())
-    .bind(&new.name_en)
-    .execute(db.pool())
     .await?;
-    if result.rows_affected() == 0 {
+    if inserted == 0 {
         return Err(ClientError::Exists(new.client_id.clone()));
     }
     Ok(secret)
@@ -413,31 +404,21 @@ pub async fn upsert(
     if changed.as_ref().is_some_and(Vec::is_empty) {
         return Ok(Upserted::Unchanged);
     }
-    sqlx::query(
-        "INSERT INTO oidc_client (client_id, secret_sha256, auth_method, redirect_uris, post_logout_redirect_uris, \
-         backchannel_logout_uri, min_loa, jwks, name, source, created_at, id_token_signed_response_alg, name_en) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-         ON CONFLICT (client_id) DO UPDATE SET secret_sha256 = excluded.secret_sha256, \
+    insert_client(
+        &mut *conn,
+        new,
+        options,
+        method,
+        secret_sha256,
+        jwks,
+        clock.now(),
+        "DO UPDATE SET secret_sha256 = excluded.secret_sha256, \
          auth_method = excluded.auth_method, redirect_uris = excluded.redirect_uris, \
          post_logout_redirect_uris = excluded.post_logout_redirect_uris, \
          backchannel_logout_uri = excluded.backchannel_logout_uri, min_loa = excluded.min_loa, \
          jwks = excluded.jwks, name = excluded.name, source = excluded.source, \
          id_token_signed_response_alg = excluded.id_token_signed_response_alg, name_en = excluded.name_en",
     )
-    .bind(&new.client_id)
-    .bind(secret_sha256)
-    .bind(method.code())
-    .bind(serde_json::to_string(&new.redirect_uris).unwrap_or_default())
-    .bind(serde_json::to_string(&new.post_logout_redirect_uris).unwrap_or_default())
-    .bind(&new.backchannel_logout_uri)
-    .bind(new.min_loa.code())
-    .bind(jwks)
-    .bind(&new.name)
-    .bind(&new.source)
-    .bind(clock.now())
-    .bind(options.id_token_alg.name())
-    .bind(&new.name_en)
-    .execute(&mut *conn)
     .await?;
     Ok(match changed {
         None => Upserted::Created,
@@ -464,6 +445,46 @@ pub async fn remove(conn: &mut AnyConnection, client_id: &str) -> Result<bool, C
         .execute(&mut *conn)
         .await?;
     Ok(done.rows_affected() > 0)
+}
+
+/// Inserts a registration; `on_conflict` says what an existing one with the same id gets
+/// (`DO NOTHING` or `DO UPDATE SET …`). Returns the rows written.
+#[allow(clippy::too_many_arguments)]
+async fn insert_client<'e, E>(
+    executor: E,
+    new: &NewClient,
+    options: &ClientOptions,
+    method: AuthMethod,
+    secret_sha256: Option<String>,
+    jwks: Option<String>,
+    now: i64,
+    on_conflict: &str,
+) -> Result<u64, ClientError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = format!(
+        "INSERT INTO oidc_client (client_id, secret_sha256, auth_method, redirect_uris, post_logout_redirect_uris, \
+         backchannel_logout_uri, min_loa, jwks, name, source, created_at, id_token_signed_response_alg, name_en) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (client_id) {on_conflict}"
+    );
+    Ok(sqlx::query(&sql)
+        .bind(&new.client_id)
+        .bind(secret_sha256)
+        .bind(method.code())
+        .bind(serde_json::to_string(&new.redirect_uris).unwrap_or_default())
+        .bind(serde_json::to_string(&new.post_logout_redirect_uris).unwrap_or_default())
+        .bind(&new.backchannel_logout_uri)
+        .bind(new.min_loa.code())
+        .bind(jwks)
+        .bind(&new.name)
+        .bind(&new.source)
+        .bind(now)
+        .bind(options.id_token_alg.name())
+        .bind(&new.name_en)
+        .execute(executor)
+        .await?
+        .rows_affected())
 }
 
 /// The client with this id, if registered.

@@ -127,8 +127,7 @@ pub async fn redeem_code(
 }
 
 /// Redeems a code once, as [`redeem_code`], and issues the first refresh token of the
-/// sign-in in the same transaction: one commit for the token endpoint's busiest grant.
-/// Returns the grant, the nonce of the request and the refresh token.
+/// sign-in. Returns the grant, the nonce of the request and the refresh token.
 pub async fn redeem_code_with_refresh(
     db: &Db,
     clock: &dyn Clock,

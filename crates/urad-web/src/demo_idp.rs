@@ -14,7 +14,6 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use base64::Engine;
 use serde_json::json;
 use std::collections::HashMap;
 use urad_core::Lang;
@@ -261,27 +260,15 @@ async fn token(
     body: axum::body::Bytes,
 ) -> Response {
     let params: HashMap<String, String> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    let basic = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|b| {
-            base64::engine::general_purpose::STANDARD
-                .decode(b.trim())
-                .ok()
-        })
-        .and_then(|d| String::from_utf8(d).ok());
-    let (id, secret) = match &basic {
-        Some(pair) => pair
-            .split_once(':')
-            .map(|(a, b)| (a.to_owned(), b.to_owned()))
-            .unwrap_or_default(),
-        None => (
-            params.get("client_id").cloned().unwrap_or_default(),
-            params.get("client_secret").cloned().unwrap_or_default(),
-        ),
+    // The same reading of client credentials as the gateway's own token endpoint.
+    let authenticated = match crate::oidc::credentials(&headers, &params) {
+        Ok(
+            crate::oidc::Credentials::Basic { client_id, secret }
+            | crate::oidc::Credentials::Post { client_id, secret },
+        ) => client_id == demo_idp::GATEWAY_CLIENT_ID && secret == demo_idp::GATEWAY_CLIENT_SECRET,
+        _ => false,
     };
-    if id != demo_idp::GATEWAY_CLIENT_ID || secret != demo_idp::GATEWAY_CLIENT_SECRET {
+    if !authenticated {
         return token_error(StatusCode::UNAUTHORIZED, "invalid_client");
     }
     if params.get("grant_type").map(String::as_str) != Some("authorization_code") {

@@ -130,7 +130,7 @@ fn form(body: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
 
 /// Why client authentication failed, for the audit log (the client only learns
 /// `invalid_client`) and which client id was tried.
-struct AuthFailure {
+pub(crate) struct AuthFailure {
     client_id: Option<String>,
     reason: String,
 }
@@ -143,7 +143,7 @@ fn failed(client_id: Option<&str>, reason: impl Into<String>) -> AuthFailure {
 }
 
 /// The credentials a request presents, before the client is looked up.
-enum Credentials {
+pub(crate) enum Credentials {
     Basic {
         client_id: String,
         secret: String,
@@ -183,7 +183,7 @@ impl Credentials {
 
 /// Reads the credentials: HTTP Basic, `client_secret` in the form, a JWT client assertion,
 /// or `client_id` alone. More than one method in a request is refused (RFC 6749 §2.3).
-fn credentials(
+pub(crate) fn credentials(
     headers: &HeaderMap,
     params: &HashMap<String, String>,
 ) -> Result<Credentials, AuthFailure> {
