@@ -7,7 +7,7 @@
 use crate::error::render;
 use crate::i18n::Tr;
 use crate::pages::Layout;
-use crate::signin::{cookie, end_session, redirect, set_cookie};
+use crate::signin::{add_cookie, cookie, end_session, redirect};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, Request, State};
@@ -205,9 +205,12 @@ async fn sign_in(
         "/oidc/authorize?{}",
         serde_urlencoded::to_string(&query).unwrap_or_default()
     ));
-    response.headers_mut().append(
-        header::SET_COOKIE,
-        set_cookie(&state.issuer, COOKIE, &token, SESSION_TTL_SECS),
+    add_cookie(
+        &mut response,
+        &state.issuer,
+        COOKIE,
+        &token,
+        SESSION_TTL_SECS,
     );
     response
 }
@@ -303,9 +306,12 @@ async fn callback(
         return crate::signin::flow_error(lang, StatusCode::SERVICE_UNAVAILABLE, "unavailable");
     }
     let mut response = redirect(&return_to);
-    response.headers_mut().append(
-        header::SET_COOKIE,
-        set_cookie(&state.issuer, COOKIE, &fresh, SESSION_TTL_SECS),
+    add_cookie(
+        &mut response,
+        &state.issuer,
+        COOKIE,
+        &fresh,
+        SESSION_TTL_SECS,
     );
     response
 }
@@ -361,9 +367,7 @@ async fn sign_out(
         location.push_str(&format!("&id_token_hint={}", encode(t)));
     }
     let mut response = redirect(&location);
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, set_cookie(&state.issuer, COOKIE, "", 0));
+    add_cookie(&mut response, &state.issuer, COOKIE, "", 0);
     response
 }
 

@@ -20,6 +20,7 @@ use axum::Router;
 use base64::Engine;
 use serde_json::json;
 use std::collections::HashMap;
+use std::sync::Arc;
 use urad_identity::clients::{AuthMethod, Client};
 use urad_identity::grants::{self, GrantError};
 use urad_identity::{audit, client_auth, discovery, tokens};
@@ -267,7 +268,7 @@ async fn authenticate_client(
     state: &AppState,
     headers: &HeaderMap,
     params: &HashMap<String, String>,
-) -> Result<Result<Client, AuthFailure>, OAuthError> {
+) -> Result<Result<Arc<Client>, AuthFailure>, OAuthError> {
     let credentials = match credentials(headers, params) {
         Ok(c) => c,
         Err(f) => return Ok(Err(f)),
@@ -277,7 +278,7 @@ async fn authenticate_client(
         .clients
         .find(&state.db, state.clock.as_ref(), id)
         .await;
-    let Some(client) = found.map(|c| c.map(|c| c.as_ref().clone())).map_err(|e| {
+    let Some(client) = found.map_err(|e| {
         tracing::error!(error = %e, "cannot read clients");
         unavailable()
     })?
@@ -344,7 +345,7 @@ async fn client_request(
     ip: ClientIp,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<(HashMap<String, String>, Client), OAuthError> {
+) -> Result<(HashMap<String, String>, Arc<Client>), OAuthError> {
     let params = form(body)?;
     match authenticate_client(state, headers, &params).await? {
         Ok(client) => Ok((params, client)),

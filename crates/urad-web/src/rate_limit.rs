@@ -315,16 +315,21 @@ pub async fn per_ip(
     request: Request,
     next: Next,
 ) -> Response {
-    let limits = &state.rate_limits;
     let now = Instant::now();
-    limits.cleanup_if_due(now);
-    if let Err((wait, first)) = limits.check_per_ip(ip.key(), now) {
-        if first {
-            report(&state, ip, request.uri().path(), "per_ip").await;
-        }
-        return too_many(wait);
+    state.rate_limits.cleanup_if_due(now);
+    if let Some(refused) = over_per_ip(&state, ip, request.uri().path(), now).await {
+        return refused;
     }
     next.run(request).await
+}
+
+/// The `429` for an IP over the overall limit (reported once a window), if it is.
+async fn over_per_ip(state: &AppState, ip: ClientIp, path: &str, now: Instant) -> Option<Response> {
+    let (wait, first) = state.rate_limits.check_per_ip(ip.key(), now).err()?;
+    if first {
+        report(state, ip, path, "per_ip").await;
+    }
+    Some(too_many(wait))
 }
 
 /// Middleware: the failure limit, then the overall per-IP limit; counts the failures the
@@ -344,11 +349,8 @@ pub async fn client_requests(
         }
         return too_many(wait);
     }
-    if let Err((wait, first)) = limits.check_per_ip(ip.key(), now) {
-        if first {
-            report(&state, ip, request.uri().path(), "per_ip").await;
-        }
-        return too_many(wait);
+    if let Some(refused) = over_per_ip(&state, ip, request.uri().path(), now).await {
+        return refused;
     }
     let response = next.run(request).await;
     if response.extensions().get::<Failure>().is_some() {

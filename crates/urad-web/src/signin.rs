@@ -74,6 +74,19 @@ pub(crate) fn set_cookie(issuer: &str, base: &str, value: &str, max_age: i64) ->
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("x=; Max-Age=0"))
 }
 
+/// Adds a `Set-Cookie` of [`set_cookie`] to `response`.
+pub(crate) fn add_cookie(
+    response: &mut Response,
+    issuer: &str,
+    base: &str,
+    value: &str,
+    max_age: i64,
+) {
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, set_cookie(issuer, base, value, max_age));
+}
+
 pub(crate) fn cookie<'h>(headers: &'h HeaderMap, issuer: &str, base: &str) -> Option<&'h str> {
     let name = cookie_name(issuer, base);
     headers
@@ -248,14 +261,12 @@ async fn authorize_with(state: &AppState, params: Params, headers: &HeaderMap) -
                 redirect(&format!("{path}?login={id}"))
             };
             if existing.is_none() {
-                response.headers_mut().append(
-                    header::SET_COOKIE,
-                    set_cookie(
-                        &state.issuer,
-                        LOGIN_COOKIE,
-                        &browser,
-                        signin::PENDING_TTL_SECS,
-                    ),
+                add_cookie(
+                    &mut response,
+                    &state.issuer,
+                    LOGIN_COOKIE,
+                    &browser,
+                    signin::PENDING_TTL_SECS,
                 );
             }
             response
@@ -649,15 +660,12 @@ async fn callback(
             Ok(location) => redirect(&location),
             Err(e) => return unavailable(e, lang),
         };
-    let h = response.headers_mut();
-    h.append(
-        header::SET_COOKIE,
-        set_cookie(
-            &state.issuer,
-            SESSION_COOKIE,
-            &token,
-            sessions::SESSION_TTL_SECS,
-        ),
+    add_cookie(
+        &mut response,
+        &state.issuer,
+        SESSION_COOKIE,
+        &token,
+        sessions::SESSION_TTL_SECS,
     );
     response
 }
@@ -900,22 +908,17 @@ async fn logout_with(
                 (stored, u.end_session_url(&id_token, &back, &up_state).await)
             {
                 response = redirect(&url);
-                response.headers_mut().append(
-                    header::SET_COOKIE,
-                    set_cookie(
-                        &state.issuer,
-                        LOGIN_COOKIE,
-                        &browser,
-                        signin::PENDING_TTL_SECS,
-                    ),
+                add_cookie(
+                    &mut response,
+                    &state.issuer,
+                    LOGIN_COOKIE,
+                    &browser,
+                    signin::PENDING_TTL_SECS,
                 );
             }
         }
     }
-    response.headers_mut().append(
-        header::SET_COOKIE,
-        set_cookie(&state.issuer, SESSION_COOKIE, "", 0),
-    );
+    add_cookie(&mut response, &state.issuer, SESSION_COOKIE, "", 0);
     response
 }
 

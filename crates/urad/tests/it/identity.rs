@@ -828,17 +828,7 @@ async fn a_code_or_refresh_token_presented_at_once_has_one_winner(backend: Backe
     clients::add(
         &db,
         clock.as_ref(),
-        &NewClient {
-            client_id: "portal".into(),
-            name: "Portál".into(),
-            name_en: None,
-            redirect_uris: vec!["https://portal.example.cz/cb".into()],
-            post_logout_redirect_uris: vec![],
-            backchannel_logout_uri: None,
-            public: false,
-            min_loa: Loa::Low,
-            source: "test".into(),
-        },
+        &client("portal", "https://portal.example.cz/cb", false, Loa::Low),
     )
     .await
     .unwrap();
@@ -930,17 +920,7 @@ async fn a_process_keeps_clients_it_found_for_a_while_but_never_an_unknown_id(ba
     let (db, _dir) = open(backend).await;
     let clock = ManualClock::at(1_800_000_000);
     let cache = clients::ClientCache::new(30);
-    let new = |id: &str| NewClient {
-        client_id: id.into(),
-        name: id.into(),
-        name_en: None,
-        redirect_uris: vec!["https://app.example.cz/cb".into()],
-        post_logout_redirect_uris: vec![],
-        backchannel_logout_uri: None,
-        public: true,
-        min_loa: Loa::Low,
-        source: "test".into(),
-    };
+    let new = |id: &str| client(id, "https://app.example.cz/cb", true, Loa::Low);
     // Asked for before it exists, then registered: found at once (misses are not kept).
     assert!(cache.find(&db, &clock, "late").await.unwrap().is_none());
     clients::add(&db, &clock, &new("late")).await.unwrap();
