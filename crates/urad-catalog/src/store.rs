@@ -92,7 +92,7 @@ pub async fn replace(db: &Db, data: &CatalogData) -> Result<(), CatalogStoreErro
 /// Number of services stored; 0 before the first seed.
 pub async fn count_services(db: &Db) -> Result<i64, CatalogStoreError> {
     let row = sqlx::query("SELECT COUNT(*) AS n FROM service")
-        .fetch_one(db.pool())
+        .fetch_one(db.reader())
         .await?;
     Ok(row.try_get::<i64, _>("n")?)
 }
@@ -100,7 +100,7 @@ pub async fn count_services(db: &Db) -> Result<i64, CatalogStoreError> {
 /// Loads the whole catalogue.
 pub async fn load(db: &Db) -> Result<CatalogData, CatalogStoreError> {
     let office_doc: Option<String> = sqlx::query("SELECT document FROM office WHERE id = 1")
-        .fetch_optional(db.pool())
+        .fetch_optional(db.reader())
         .await?
         .map(|r| r.try_get("document"))
         .transpose()?;
@@ -108,7 +108,7 @@ pub async fn load(db: &Db) -> Result<CatalogData, CatalogStoreError> {
     let agendas = documents(db, "SELECT document FROM agenda ORDER BY position").await?;
     let situations = documents(db, "SELECT document FROM life_situation ORDER BY position").await?;
     let rows = sqlx::query("SELECT source_file, document FROM service ORDER BY slug")
-        .fetch_all(db.pool())
+        .fetch_all(db.reader())
         .await?;
     let mut services = Vec::with_capacity(rows.len());
     let mut sources = Vec::with_capacity(rows.len());
@@ -129,7 +129,7 @@ pub async fn load(db: &Db) -> Result<CatalogData, CatalogStoreError> {
 
 async fn documents<T: DeserializeOwned>(db: &Db, sql: &str) -> Result<Vec<T>, CatalogStoreError> {
     sqlx::query(sql)
-        .fetch_all(db.pool())
+        .fetch_all(db.reader())
         .await?
         .iter()
         .map(|row| {

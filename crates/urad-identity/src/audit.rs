@@ -69,7 +69,7 @@ pub async fn record(db: &Db, clock: &dyn Clock, event: Event<'_>) {
     .bind(event.sid)
     .bind(event.ip)
     .bind(event.detail.to_string())
-    .execute(db.pool())
+    .execute(db.writer())
     .await;
     if let Err(e) = result {
         tracing::error!(error = %e, kind = event.kind.code(), "cannot record an audit event");
@@ -101,13 +101,13 @@ pub async fn recent(
             ))
             .bind(p)
             .bind(limit)
-            .fetch_all(db.pool())
+            .fetch_all(db.reader())
             .await?
         }
         None => {
             sqlx::query(&format!("{SELECT} ORDER BY id DESC LIMIT $1"))
                 .bind(limit)
-                .fetch_all(db.pool())
+                .fetch_all(db.reader())
                 .await?
         }
     };

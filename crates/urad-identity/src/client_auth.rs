@@ -112,7 +112,7 @@ pub async fn verify_assertion(
     // Used ids are needed only while their assertions could still be presented.
     sqlx::query("DELETE FROM client_assertion_jti WHERE expires_at < $1")
         .bind(now)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     let first_use = sqlx::query(
         "INSERT INTO client_assertion_jti (client_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
@@ -120,7 +120,7 @@ pub async fn verify_assertion(
     .bind(id)
     .bind(jti)
     .bind(exp)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?
     .rows_affected();
     if first_use != 1 {

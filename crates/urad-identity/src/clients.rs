@@ -306,7 +306,7 @@ pub async fn add_with(
         crate::jose::b64(&bytes)
     });
     let inserted = insert_client(
-        db.pool(),
+        db.writer(),
         new,
         options,
         method,
@@ -489,7 +489,7 @@ where
 
 /// The client with this id, if registered.
 pub async fn find(db: &Db, client_id: &str) -> Result<Option<Client>, ClientError> {
-    find_with(db.pool(), client_id).await
+    find_with(db.reader(), client_id).await
 }
 
 /// Registered clients as one process uses them: a client once read is kept for `ttl_secs`,

@@ -3,8 +3,7 @@
 //! talks to it over HTTP exactly as to any other upstream. Its people are invented test
 //! citizens and officials; every page it shows says it is a demonstration.
 
-use crate::grants::{pkce_matches, random_token};
-use crate::jose::sha256_b64 as sha256;
+use crate::grants::{ordered_token, pkce_matches, storage_key};
 use crate::jose::EcKey;
 use crate::loa::Loa;
 use serde_json::{json, Value};
@@ -163,7 +162,7 @@ impl DemoPerson {
 pub async fn key(db: &Db, clock: &dyn Clock) -> Result<EcKey, sqlx::Error> {
     if let Some(row) =
         sqlx::query("SELECT kid, private_key FROM demo_idp_key ORDER BY created_at LIMIT 1")
-            .fetch_optional(db.pool())
+            .fetch_optional(db.reader())
             .await?
     {
         let kid: String = row.try_get("kid")?;
@@ -176,11 +175,11 @@ pub async fn key(db: &Db, clock: &dyn Clock) -> Result<EcKey, sqlx::Error> {
         .bind(&fresh.kid)
         .bind(fresh.to_stored())
         .bind(clock.now())
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     let row =
         sqlx::query("SELECT kid, private_key FROM demo_idp_key ORDER BY created_at, kid LIMIT 1")
-            .fetch_one(db.pool())
+            .fetch_one(db.reader())
             .await?;
     EcKey::from_stored(
         &row.try_get::<String, _>("kid")?,
@@ -204,13 +203,13 @@ pub async fn issue_code(
     clock: &dyn Clock,
     c: &DemoCode<'_>,
 ) -> Result<String, sqlx::Error> {
-    let code = random_token();
+    let code = ordered_token();
     let now = clock.now();
     sqlx::query(
         "INSERT INTO demo_idp_code (code_sha256, client_id, redirect_uri, code_challenge, nonce, person, loa, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
-    .bind(sha256(&code))
+    .bind(storage_key(&code))
     .bind(c.client_id)
     .bind(c.redirect_uri)
     .bind(c.code_challenge)
@@ -219,7 +218,7 @@ pub async fn issue_code(
     .bind(c.loa.code())
     .bind(now)
     .bind(now + CODE_TTL_SECS)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(code)
 }
@@ -238,8 +237,8 @@ pub async fn redeem_code(
          RETURNING redirect_uri, code_challenge, nonce, person, loa",
     )
     .bind(now)
-    .bind(sha256(code))
-    .fetch_optional(db.pool())
+    .bind(storage_key(code))
+    .fetch_optional(db.writer())
     .await?;
     let Some(row) = row else { return Ok(None) };
     let stored_redirect: String = row.try_get("redirect_uri")?;

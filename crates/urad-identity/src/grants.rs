@@ -4,7 +4,8 @@
 //! refresh token a single `INSERT … SELECT` of its one permitted successor, so two processes
 //! racing with the same code or token cannot both win. Each is one round trip to the
 //! database and holds no lock across round trips: SQLite has one writer, and how long each
-//! write holds it bounds the whole gateway's throughput.
+//! write holds it bounds the whole gateway's throughput. Columns named `…_sha256` hold a
+//! secret's [`storage_key`]: its time prefix and its SHA-256.
 
 use crate::jose::b64;
 use crate::jose::sha256_b64 as sha256;
@@ -65,6 +66,42 @@ pub fn random_token() -> String {
     b64(&bytes)
 }
 
+/// A new secret for a value the database keeps a row for (a code, a refresh token, a session):
+/// 12 hexadecimal digits of the current time in milliseconds, then 256 random bits.
+///
+/// The row is stored under [`storage_key`], which keeps that prefix. Keys that grow with
+/// time are appended at the end of their index, where the last pages are already in memory
+/// and shared by the rows written together; random keys scatter every insert over the whole
+/// index and rewrite a different 4 KiB page each time — on SQLite most of a sign-in's cost
+/// under load. The time only orders the rows: it is the system's wall clock, not the
+/// injected [`Clock`], and nothing is decided by it.
+pub fn ordered_token() -> String {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    format!("{:012x}{}", millis & 0xffff_ffff_ffff, random_token())
+}
+
+/// The key a secret's row is stored and found under: the time prefix of an
+/// [`ordered_token`] followed by the SHA-256 of the whole secret, so the database never holds
+/// a usable secret. A secret without the prefix (issued before prefixes existed) is keyed by
+/// its SHA-256 alone, as it was stored.
+pub fn storage_key(token: &str) -> String {
+    let prefixed = token.len() == ORDERED_TOKEN_LEN
+        && token.as_bytes()[..12]
+            .iter()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b));
+    if prefixed {
+        format!("{}{}", &token[..12], sha256(token))
+    } else {
+        sha256(token)
+    }
+}
+
+/// 12 hexadecimal digits of time and 43 base64url characters of randomness.
+const ORDERED_TOKEN_LEN: usize = 12 + 43;
+
 /// RFC 7636 S256: the verifier is 43–128 unreserved characters and hashes to the challenge.
 pub fn pkce_matches(verifier: &str, challenge: &str) -> bool {
     (43..=128).contains(&verifier.len())
@@ -88,13 +125,13 @@ pub async fn issue_code(
     code_challenge: &str,
     nonce: Option<&str>,
 ) -> Result<String, GrantError> {
-    let code = random_token();
+    let code = ordered_token();
     let now = clock.now();
     sqlx::query(
         "INSERT INTO authorization_code (code_sha256, client_id, redirect_uri, code_challenge, sid, person_id, scope, \
          nonce, auth_time, loa, amr, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
-    .bind(sha256(&code))
+    .bind(storage_key(&code))
     .bind(&grant.client_id)
     .bind(redirect_uri)
     .bind(code_challenge)
@@ -107,7 +144,7 @@ pub async fn issue_code(
     .bind(grant.amr.join(" "))
     .bind(now)
     .bind(now + CODE_TTL_SECS)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(code)
 }
@@ -152,42 +189,64 @@ async fn redeem(
     with_refresh: bool,
 ) -> Result<(Grant, Option<String>, Option<String>), GrantError> {
     let now = clock.now();
-    let hash = sha256(code);
+    let hash = storage_key(code);
     // One conditional statement spends the code if everything matches — client, redirect
     // URI, PKCE (S256 is a function of the verifier, so the challenge is compared in the
     // WHERE) and expiry — so of two requests with the same code only one wins, on either
-    // database, without holding a lock across round trips. Only a refusal reads the code
-    // again to say why.
-    let well_formed = pkce_matches(verifier, &sha256(verifier));
-    let spent = if well_formed {
-        sqlx::query(
-            "UPDATE authorization_code SET used_at = $1 \
-             WHERE code_sha256 = $2 AND used_at IS NULL AND client_id = $3 AND redirect_uri = $4 \
-             AND code_challenge = $5 AND expires_at >= $6 \
-             RETURNING client_id, sid, person_id, scope, nonce, auth_time, loa, amr",
-        )
-        .bind(now)
-        .bind(&hash)
-        .bind(client_id)
-        .bind(redirect_uri)
-        .bind(sha256(verifier))
-        .bind(now)
-        .fetch_optional(db.pool())
-        .await?
-    } else {
-        None
-    };
+    // database, without holding a lock across round trips. The first refresh token is
+    // copied from the spent code in the same write: both or neither. Only a refusal reads
+    // the code again to say why.
+    if !pkce_matches(verifier, &sha256(verifier)) {
+        return Err(why_code_refused(db, now, &hash, client_id, redirect_uri, verifier).await);
+    }
+    let refresh = with_refresh.then(ordered_token);
+    let (key, client, uri, challenge) = (
+        hash.clone(),
+        client_id.to_owned(),
+        redirect_uri.to_owned(),
+        sha256(verifier),
+    );
+    let refresh_key = refresh.as_deref().map(storage_key);
+    let spent = db
+        .write(move |conn| {
+            Box::pin(async move {
+                let spent = sqlx::query(
+                    "UPDATE authorization_code SET used_at = $1 \
+                     WHERE code_sha256 = $2 AND used_at IS NULL AND client_id = $3 AND redirect_uri = $4 \
+                     AND code_challenge = $5 AND expires_at >= $6 \
+                     RETURNING client_id, sid, person_id, scope, nonce, auth_time, loa, amr",
+                )
+                .bind(now)
+                .bind(&key)
+                .bind(client)
+                .bind(uri)
+                .bind(challenge)
+                .bind(now)
+                .fetch_optional(&mut *conn)
+                .await?;
+                if let (Some(_), Some(refresh_key)) = (&spent, refresh_key) {
+                    sqlx::query(
+                        "INSERT INTO refresh_token (token_sha256, family_id, client_id, sid, person_id, scope, \
+                         auth_time, loa, amr, created_at, expires_at) \
+                         SELECT $1, $2, client_id, sid, person_id, scope, auth_time, loa, amr, $3, $4 \
+                         FROM authorization_code WHERE code_sha256 = $5",
+                    )
+                    .bind(refresh_key)
+                    .bind(family_of_code(&key))
+                    .bind(now)
+                    .bind(now + REFRESH_TTL_SECS)
+                    .bind(&key)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Ok(spent)
+            })
+        })
+        .await?;
     let Some(row) = spent else {
         return Err(why_code_refused(db, now, &hash, client_id, redirect_uri, verifier).await);
     };
-    let grant = grant_from(&row)?;
-    let refresh = if with_refresh {
-        let expires_at = now + REFRESH_TTL_SECS;
-        Some(insert_refresh(db.pool(), now, &grant, &family_of_code(&hash), expires_at).await?)
-    } else {
-        None
-    };
-    Ok((grant, row.try_get("nonce")?, refresh))
+    Ok((grant_from(&row)?, row.try_get("nonce")?, refresh))
 }
 
 /// Why a code was not redeemed; a replay revokes the refresh tokens the code produced.
@@ -204,7 +263,7 @@ async fn why_code_refused(
          WHERE code_sha256 = $1",
     )
     .bind(hash)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reader())
     .await
     {
         Ok(Some(row)) => row,
@@ -232,7 +291,7 @@ async fn why_code_refused(
         Err(e) => return e.into(),
     };
     if why == GrantError::Replayed {
-        if let Err(e) = revoke_family(db.pool(), now, &family_of_code(hash)).await {
+        if let Err(e) = revoke_family(db.writer(), now, &family_of_code(hash)).await {
             return e;
         }
     }
@@ -284,10 +343,10 @@ pub async fn issue_refresh_for_code(
     code: &str,
 ) -> Result<String, GrantError> {
     insert_refresh(
-        db.pool(),
+        db.writer(),
         clock.now(),
         grant,
-        &family_of_code(&sha256(code)),
+        &family_of_code(&storage_key(code)),
         clock.now() + REFRESH_TTL_SECS,
     )
     .await
@@ -303,12 +362,12 @@ async fn insert_refresh<'e, E>(
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let token = random_token();
+    let token = ordered_token();
     sqlx::query(
         "INSERT INTO refresh_token (token_sha256, family_id, client_id, sid, person_id, scope, auth_time, loa, amr, \
          created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
-    .bind(sha256(&token))
+    .bind(storage_key(&token))
     .bind(family)
     .bind(&grant.client_id)
     .bind(&grant.sid)
@@ -339,24 +398,32 @@ pub async fn rotate_refresh(
     client_id: &str,
 ) -> Result<(Grant, String), GrantError> {
     let now = clock.now();
-    let hash = sha256(token);
-    let next = random_token();
-    let inserted = sqlx::query(
-        "INSERT INTO refresh_token (token_sha256, parent_sha256, family_id, client_id, sid, person_id, scope, \
-         auth_time, loa, amr, created_at, expires_at) \
-         SELECT $1, token_sha256, family_id, client_id, sid, person_id, scope, auth_time, loa, amr, $2, expires_at \
-         FROM refresh_token \
-         WHERE token_sha256 = $3 AND client_id = $4 AND used_at IS NULL AND revoked_at IS NULL AND expires_at >= $5 \
-         ON CONFLICT (parent_sha256) DO NOTHING \
-         RETURNING family_id, client_id, sid, person_id, scope, auth_time, loa, amr",
-    )
-    .bind(sha256(&next))
-    .bind(now)
-    .bind(&hash)
-    .bind(client_id)
-    .bind(now)
-    .fetch_optional(db.pool())
-    .await?;
+    let hash = storage_key(token);
+    let next = ordered_token();
+    let (next_key, client) = (storage_key(&next), client_id.to_owned());
+    let key = hash.clone();
+    let inserted = db
+        .write_statement(move |conn| {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO refresh_token (token_sha256, parent_sha256, family_id, client_id, sid, person_id, scope, \
+                     auth_time, loa, amr, created_at, expires_at) \
+                     SELECT $1, token_sha256, family_id, client_id, sid, person_id, scope, auth_time, loa, amr, $2, expires_at \
+                     FROM refresh_token \
+                     WHERE token_sha256 = $3 AND client_id = $4 AND used_at IS NULL AND revoked_at IS NULL AND expires_at >= $5 \
+                     ON CONFLICT (parent_sha256) DO NOTHING \
+                     RETURNING family_id, client_id, sid, person_id, scope, auth_time, loa, amr",
+                )
+                .bind(next_key)
+                .bind(now)
+                .bind(key)
+                .bind(client)
+                .bind(now)
+                .fetch_optional(&mut *conn)
+                .await
+            })
+        })
+        .await?;
     if let Some(row) = inserted {
         return Ok((grant_from(&row)?, next));
     }
@@ -367,7 +434,7 @@ pub async fn rotate_refresh(
          FROM refresh_token t WHERE token_sha256 = $1",
     )
     .bind(&hash)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reader())
     .await?
     .ok_or(GrantError::Unknown)?;
     if row.try_get::<String, _>("client_id")? != client_id {
@@ -377,7 +444,7 @@ pub async fn rotate_refresh(
         return Err(GrantError::Revoked);
     }
     if row.try_get::<i64, _>("spent")? == 1 {
-        revoke_family(db.pool(), now, &row.try_get::<String, _>("family_id")?).await?;
+        revoke_family(db.writer(), now, &row.try_get::<String, _>("family_id")?).await?;
         return Err(GrantError::Replayed);
     }
     Err(GrantError::Expired)
@@ -393,8 +460,8 @@ pub async fn revoke_refresh(
     client_id: &str,
 ) -> Result<bool, GrantError> {
     let row = sqlx::query("SELECT family_id, client_id FROM refresh_token WHERE token_sha256 = $1")
-        .bind(sha256(token))
-        .fetch_optional(db.pool())
+        .bind(storage_key(token))
+        .fetch_optional(db.reader())
         .await?;
     let Some(row) = row else {
         return Ok(false);
@@ -403,7 +470,7 @@ pub async fn revoke_refresh(
         return Ok(false);
     }
     revoke_family(
-        db.pool(),
+        db.writer(),
         clock.now(),
         &row.try_get::<String, _>("family_id")?,
     )
@@ -427,6 +494,29 @@ mod tests {
         ));
         assert!(!pkce_matches(challenge, challenge));
         assert!(!pkce_matches("short", &sha256("short")));
+    }
+
+    #[test]
+    fn ordered_tokens_sort_by_time_and_are_stored_by_prefix_and_hash() {
+        let first = ordered_token();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let second = ordered_token();
+        assert_eq!(first.len(), ORDERED_TOKEN_LEN);
+        assert!(first[..12] < second[..12], "{first} {second}");
+        assert_ne!(first[12..], second[12..]);
+
+        let key = storage_key(&first);
+        assert_eq!(&key[..12], &first[..12]);
+        assert_eq!(&key[12..], sha256(&first));
+        assert!(storage_key(&first) < storage_key(&second));
+        // No part of the stored key gives the secret back.
+        assert!(!key.contains(&first[12..]));
+        // A secret from before the prefix is found by its hash, as it was stored.
+        let legacy = random_token();
+        assert_eq!(storage_key(&legacy), sha256(&legacy));
+        // So is anything that only looks like an ordered token's length.
+        let odd = format!("ZZZZZZZZZZZZ{}", random_token());
+        assert_eq!(storage_key(&odd), sha256(&odd));
     }
 
     #[test]

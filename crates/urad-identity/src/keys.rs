@@ -36,11 +36,11 @@ pub async fn ensure(db: &Db, clock: &dyn Clock) -> Result<(), KeyError> {
             let exists = sqlx::query("SELECT kid FROM signing_key WHERE alg = $1 AND slot = $2")
                 .bind(alg.name())
                 .bind(slot)
-                .fetch_optional(db.pool())
+                .fetch_optional(db.reader())
                 .await?
                 .is_some();
             if !exists {
-                insert(db.pool(), &generate(alg)?, slot, clock.now()).await?;
+                insert(db.writer(), &generate(alg)?, slot, clock.now()).await?;
             }
         }
     }
@@ -126,7 +126,7 @@ pub async fn rotate(db: &Db, clock: &dyn Clock) -> Result<(), KeyError> {
 /// rotate together). Returns whether it did.
 pub async fn rotate_if_due(db: &Db, clock: &dyn Clock) -> Result<bool, KeyError> {
     let rows = sqlx::query("SELECT activated_at FROM signing_key WHERE slot = 'active'")
-        .fetch_all(db.pool())
+        .fetch_all(db.reader())
         .await?;
     let activated = rows
         .iter()
@@ -158,7 +158,7 @@ pub async fn active_for(db: &Db, alg: Alg) -> Result<AnyKey, KeyError> {
     let row =
         sqlx::query("SELECT kid, private_key FROM signing_key WHERE alg = $1 AND slot = 'active'")
             .bind(alg.name())
-            .fetch_optional(db.pool())
+            .fetch_optional(db.reader())
             .await?
             .ok_or(KeyError::NoActiveKey)?;
     let kid: String = row.try_get("kid")?;
@@ -178,7 +178,7 @@ pub async fn published(db: &Db, clock: &dyn Clock) -> Result<Vec<Jwk>, KeyError>
         "SELECT public_jwk FROM signing_key WHERE slot IS NOT NULL OR expires_at >= $1 ORDER BY created_at, kid",
     )
     .bind(clock.now())
-    .fetch_all(db.pool())
+    .fetch_all(db.reader())
     .await?;
     rows.iter()
         .map(|r| {

@@ -1,7 +1,7 @@
 //! People, their linked logins, and single sign-on sessions. Everything is in the database,
 //! so any process can serve any request; a session is found by the SHA-256 of its cookie.
 
-use crate::grants::random_token;
+use crate::grants::{ordered_token, random_token, storage_key};
 use crate::jose::sha256_b64 as sha256;
 use crate::loa::Loa;
 use serde_json::Value;
@@ -57,7 +57,7 @@ pub async fn resolve_person(
     .bind(&link)
     .bind(&login.upstream)
     .bind(&login.subject)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.writer())
     .await?;
     if let Some(row) = seen {
         return Ok(row.try_get("person_id")?);
@@ -126,7 +126,7 @@ pub async fn resolve_person(
         )
         .bind(&login.upstream)
         .bind(&login.subject)
-        .fetch_one(db.pool())
+        .fetch_one(db.reader())
         .await?;
         return Ok(row.try_get("person_id")?);
     }
@@ -159,9 +159,10 @@ pub async fn start(
     user_agent: Option<&str>,
 ) -> Result<(String, Session), SessionError> {
     let now = clock.now();
-    let token = random_token();
+    let token = ordered_token();
     let session = Session {
-        sid: random_token(),
+        // Ordered like the token: the session's refresh tokens are indexed by it.
+        sid: ordered_token(),
         person_id: person_id.to_owned(),
         upstream: login.upstream.clone(),
         loa: login.loa,
@@ -176,7 +177,7 @@ pub async fn start(
         "INSERT INTO sso_session (token_sha256, sid, person_id, upstream, loa, amr, auth_time, claims, upstream_id_token, \
          user_agent, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
-    .bind(sha256(&token))
+    .bind(storage_key(&token))
     .bind(&session.sid)
     .bind(person_id)
     .bind(&session.upstream)
@@ -188,7 +189,7 @@ pub async fn start(
     .bind(&session.user_agent)
     .bind(now)
     .bind(session.expires_at)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok((token, session))
 }
@@ -227,9 +228,9 @@ pub async fn find(
     sqlx::query(&format!(
         "SELECT {COLUMNS} FROM sso_session WHERE token_sha256 = $1 AND ended_at IS NULL AND expires_at > $2"
     ))
-    .bind(sha256(token))
+    .bind(storage_key(token))
     .bind(clock.now())
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reader())
     .await?
     .map(|r| session_from(&r))
     .transpose()
@@ -242,7 +243,7 @@ pub async fn is_live(db: &Db, clock: &dyn Clock, sid: &str) -> Result<bool, Sess
     )
     .bind(sid)
     .bind(clock.now())
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reader())
     .await?
     .is_some())
 }
@@ -258,7 +259,7 @@ pub async fn live_sessions(
     ))
     .bind(person_id)
     .bind(clock.now())
-    .fetch_all(db.pool())
+    .fetch_all(db.reader())
     .await?
     .iter()
     .map(session_from)
@@ -309,7 +310,7 @@ pub async fn claims_of_live(
     )
     .bind(sid)
     .bind(clock.now())
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reader())
     .await?;
     row.map(|r| {
         let text: String = r.try_get("claims")?;
@@ -329,12 +330,12 @@ pub async fn reauthenticate(
     login: &UpstreamLogin,
 ) -> Result<Option<(String, Session)>, SessionError> {
     let now = clock.now();
-    let token = random_token();
+    let token = ordered_token();
     let updated = sqlx::query(
         "UPDATE sso_session SET token_sha256 = $1, loa = $2, amr = $3, auth_time = $4, claims = $5, upstream = $6, \
          upstream_id_token = $7 WHERE sid = $8 AND ended_at IS NULL AND expires_at > $4",
     )
-    .bind(sha256(&token))
+    .bind(storage_key(&token))
     .bind(login.loa.code())
     .bind(login.amr.join(" "))
     .bind(now)
@@ -342,7 +343,7 @@ pub async fn reauthenticate(
     .bind(&login.upstream)
     .bind(&login.id_token)
     .bind(sid)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?
     .rows_affected();
     if updated == 0 {
@@ -365,7 +366,7 @@ pub async fn linked_logins(db: &Db, person_id: &str) -> Result<Vec<LinkedLogin>,
         "SELECT upstream, linked_at, last_used_at FROM person_identity WHERE person_id = $1 ORDER BY linked_at, upstream",
     )
     .bind(person_id)
-    .fetch_all(db.pool())
+    .fetch_all(db.reader())
     .await?;
     rows.iter()
         .map(|r| {
@@ -384,7 +385,7 @@ pub async fn clients_of(db: &Db, sid: &str) -> Result<Vec<String>, SessionError>
         "SELECT DISTINCT client_id FROM authorization_code WHERE sid = $1 ORDER BY client_id",
     )
     .bind(sid)
-    .fetch_all(db.pool())
+    .fetch_all(db.reader())
     .await?;
     rows.iter().map(|r| Ok(r.try_get("client_id")?)).collect()
 }
@@ -400,7 +401,7 @@ pub async fn find_by_sid(
     ))
     .bind(sid)
     .bind(clock.now())
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reader())
     .await?
     .map(|r| session_from(&r))
     .transpose()

@@ -4,7 +4,7 @@
 //! that started it, so that nobody can finish someone else's sign-in (login CSRF).
 
 use crate::authorize::{encode, AuthorizationRequest, Params, Prompt};
-use crate::grants::{self, random_token, Grant, GrantError};
+use crate::grants::{self, ordered_token, Grant, GrantError};
 use crate::jose::sha256_b64 as sha256;
 use crate::sessions::Session;
 use sqlx::Row;
@@ -129,7 +129,9 @@ pub async fn park(
     browser_token: &str,
     leg: Option<&UpstreamLeg<'_>>,
 ) -> Result<String, sqlx::Error> {
-    let id = random_token();
+    // Ordered (see `grants::ordered_token`): the row is deleted a moment later, from the end
+    // of the index where it was just written.
+    let id = ordered_token();
     let now = clock.now();
     sqlx::query(
         "INSERT INTO pending_authorization (id, browser_sha256, request, created_at, expires_at, \
@@ -144,7 +146,7 @@ pub async fn park(
     .bind(leg.map(|l| l.state))
     .bind(leg.map(|l| l.nonce))
     .bind(leg.map(|l| l.verifier))
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(id)
 }
@@ -169,7 +171,7 @@ pub async fn send_upstream(db: &Db, id: &str, leg: &UpstreamLeg<'_>) -> Result<b
     .bind(leg.nonce)
     .bind(leg.verifier)
     .bind(id)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?
     .rows_affected()
         == 1)
@@ -196,7 +198,7 @@ pub async fn find(db: &Db, clock: &dyn Clock, id: &str) -> Result<Option<Pending
     ))
     .bind(id)
     .bind(clock.now())
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reader())
     .await?
     .map(|r| pending_from(&r))
     .transpose()
@@ -216,7 +218,7 @@ pub async fn take_by_state(
     .bind(state)
     .bind(upstream)
     .bind(clock.now())
-    .fetch_optional(db.pool())
+    .fetch_optional(db.writer())
     .await?
     .map(|r| pending_from(&r))
     .transpose()
@@ -229,7 +231,7 @@ pub async fn sweep(db: &Db, clock: &dyn Clock) -> Result<u64, sqlx::Error> {
     for table in ["pending_authorization", "portal_session"] {
         removed += sqlx::query(&format!("DELETE FROM {table} WHERE expires_at <= $1"))
             .bind(clock.now())
-            .execute(db.pool())
+            .execute(db.writer())
             .await?
             .rows_affected();
     }

@@ -104,7 +104,7 @@ async fn viewer_of(state: &AppState, headers: &HeaderMap) -> Option<Viewer> {
     )
     .bind(sha256(token))
     .bind(state.clock.now())
-    .fetch_optional(state.db.pool())
+    .fetch_optional(state.db.reader())
     .await
     .ok()??;
     let sid: String = row.try_get("sid").ok()?;
@@ -181,7 +181,7 @@ async fn sign_in(
     .bind(&csrf)
     .bind(now)
     .bind(now + 15 * 60)
-    .execute(state.db.pool())
+    .execute(state.db.writer())
     .await;
     if let Err(e) = stored {
         tracing::error!(error = %e, "cannot start the portal's sign-in");
@@ -237,7 +237,7 @@ async fn callback(
     )
     .bind(sha256(token))
     .bind(clock.now())
-    .fetch_optional(state.db.pool())
+    .fetch_optional(state.db.reader())
     .await;
     let Ok(Some(row)) = row else {
         return crate::signin::flow_error(lang, StatusCode::BAD_REQUEST, "expired");
@@ -299,7 +299,7 @@ async fn callback(
     .bind(&id_token)
     .bind(now + SESSION_TTL_SECS)
     .bind(sha256(token))
-    .execute(state.db.pool())
+    .execute(state.db.writer())
     .await;
     if let Err(e) = updated {
         tracing::error!(error = %e, "cannot keep the portal session");
@@ -351,7 +351,7 @@ async fn sign_out(
     if let Some(t) = cookie(&headers, &state.issuer, COOKIE) {
         let _ = sqlx::query("DELETE FROM portal_session WHERE token_sha256 = $1")
             .bind(sha256(t))
-            .execute(state.db.pool())
+            .execute(state.db.writer())
             .await;
     }
     let after = match lang {

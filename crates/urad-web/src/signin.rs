@@ -18,7 +18,7 @@ use std::sync::Arc;
 use urad_core::Lang;
 use urad_identity::audit::{self, Event, Kind};
 use urad_identity::authorize::{self, AuthorizationRequest, AuthorizeError, Params};
-use urad_identity::grants::random_token;
+use urad_identity::grants::{ordered_token, random_token};
 use urad_identity::signin::{self, Decision};
 use urad_identity::upstream::{AuthorizationStart, Upstream};
 use urad_identity::{discovery, jose, sessions, Loa};
@@ -303,7 +303,8 @@ struct UpstreamTokens {
 impl UpstreamTokens {
     fn new() -> UpstreamTokens {
         UpstreamTokens {
-            state: random_token(),
+            // Ordered (see `grants::ordered_token`): the pending request is found by it.
+            state: ordered_token(),
             nonce: random_token(),
             verifier: random_token(),
         }
@@ -887,7 +888,8 @@ async fn logout_with(
     // Then out of the identity provider too, and back to `after`.
     if let Some((name, id_token)) = upstream {
         if let Some(u) = state.upstreams.iter().find(|u| u.name() == name) {
-            let up_state = format!("{name}.{}", random_token());
+            // Ordered: the pending request is found by it, in a unique index.
+            let up_state = format!("{name}.{}", ordered_token());
             let browser = random_token();
             let mut parked = Params::new();
             parked.insert("after".into(), after.clone());

@@ -614,7 +614,7 @@ async fn failed_client_authentications_are_audited_and_rate_limited(app: TestApp
     let ips: Vec<Option<String>> = urad_store::sqlx::query_scalar(
         "SELECT ip FROM audit_event WHERE kind IN ('client_auth_failed', 'rate_limited')",
     )
-    .fetch_all(db.pool())
+    .fetch_all(db.reader())
     .await
     .unwrap();
     assert!(
@@ -776,7 +776,7 @@ async fn behind_a_trusted_proxy_the_forwarded_client_is_limited_and_audited(
     let ips: Vec<Option<String>> = urad_store::sqlx::query_scalar(
         "SELECT ip FROM audit_event WHERE kind IN ('client_auth_failed', 'rate_limited')",
     )
-    .fetch_all(db.pool())
+    .fetch_all(db.reader())
     .await
     .unwrap();
     assert_eq!(ips.len(), 21, "{ips:?}");

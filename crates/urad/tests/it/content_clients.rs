@@ -177,7 +177,7 @@ public = true
     let app = app.restart(setup.clone()).await.unwrap();
 
     let db = app.store.open().await.unwrap();
-    let mut conn = db.pool().acquire().await.unwrap();
+    let mut conn = db.reader().acquire().await.unwrap();
     assert_eq!(
         clients::ids_from(&mut conn, "content").await.unwrap(),
         ["dotace-server", "novy-klient", "obcan-app", "rucni-klient"]
@@ -185,7 +185,7 @@ public = true
     let rows: i64 = urad_store::sqlx::query_scalar(
         "SELECT COUNT(*) FROM oidc_client WHERE client_id IN ('obcan-app', 'dotace-server', 'rucni-klient')",
     )
-    .fetch_one(db.pool())
+    .fetch_one(db.reader())
     .await
     .unwrap();
     assert_eq!(rows, 3, "updated in place, never duplicated");
@@ -230,7 +230,7 @@ public = true
     let app = app.restart(setup).await.unwrap();
     let db = app.store.open().await.unwrap();
     let total: i64 = urad_store::sqlx::query_scalar("SELECT COUNT(*) FROM oidc_client")
-        .fetch_one(db.pool())
+        .fetch_one(db.reader())
         .await
         .unwrap();
     assert_eq!(total, 5, "four from content and the portal");

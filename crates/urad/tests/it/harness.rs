@@ -69,7 +69,7 @@ pub async fn fresh_database(backend: Backend) -> Option<String> {
                 .await
                 .expect("connect to test PostgreSQL");
             urad_store::sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(db.pool())
+                .execute(db.writer())
                 .await
                 .expect("create test database");
             db.close().await;

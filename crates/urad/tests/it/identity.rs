@@ -932,7 +932,7 @@ async fn a_process_keeps_clients_it_found_for_a_while_but_never_an_unknown_id(ba
     urad_store::sqlx::query("UPDATE oidc_client SET redirect_uris = $1 WHERE client_id = $2")
         .bind(r#"["https://app.example.cz/new"]"#)
         .bind("late")
-        .execute(db.pool())
+        .execute(db.writer())
         .await
         .unwrap();
     clock.advance(29);
@@ -946,7 +946,7 @@ async fn a_process_keeps_clients_it_found_for_a_while_but_never_an_unknown_id(ba
     // Removed: gone once the kept copy is stale, and not kept as gone.
     urad_store::sqlx::query("DELETE FROM oidc_client WHERE client_id = $1")
         .bind("late")
-        .execute(db.pool())
+        .execute(db.writer())
         .await
         .unwrap();
     clock.advance(30);

@@ -393,7 +393,7 @@ async fn single_sign_on_and_sign_out_of_every_client(app: TestApp) {
     let ips: Vec<Option<String>> = urad_store::sqlx::query_scalar(
         "SELECT ip FROM audit_event WHERE kind IN ('sign_in', 'sign_out') ORDER BY id",
     )
-    .fetch_all(db.pool())
+    .fetch_all(db.reader())
     .await
     .unwrap();
     assert_eq!(
@@ -530,7 +530,7 @@ async fn abandoned_sign_ins_are_swept(backend: crate::harness::Backend) {
     )
     .bind(1_800_000_000_i64)
     .bind(1_800_000_000_i64 + 60)
-    .execute(db.pool())
+    .execute(db.writer())
     .await
     .unwrap();
     assert_eq!(urad_identity::signin::sweep(&db, &clock).await.unwrap(), 0);
