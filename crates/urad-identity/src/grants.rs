@@ -2,9 +2,9 @@
 //! standard `invalid_grant` when replayed, expired, or presented by the wrong client.
 //! Redeeming a code is a single conditional `UPDATE … WHERE used_at IS NULL`, rotating a
 //! refresh token a single `INSERT … SELECT` of its one permitted successor, so two processes
-//! racing with the same code or token cannot both win. Each is one round trip to the
-//! database and holds no lock across round trips: SQLite has one writer, and how long each
-//! write holds it bounds the whole gateway's throughput. Columns named `…_sha256` hold a
+//! racing with the same code or token cannot both win. Both go through `Db::write`, which on
+//! SQLite commits the writes waiting at the same moment together: SQLite has one writer, and
+//! how long each write holds it bounds the whole gateway's throughput. Columns named `…_sha256` hold a
 //! secret's [`storage_key`]: its time prefix and its SHA-256.
 
 use crate::jose::b64;
