@@ -12,7 +12,7 @@
 //! PostgreSQL has many writers and needs none of this: there [`crate::Db::write`] runs the
 //! write in a transaction of its own.
 
-use crate::{AnyConnection, BoxFuture};
+use crate::{AnyConnection, BoxFuture, WriteWork};
 use sqlx::any::AnyConnectOptions;
 use sqlx::{ConnectOptions, Executor};
 use tokio::sync::{mpsc, oneshot};
@@ -68,9 +68,7 @@ impl GroupCommit {
     ) -> Result<T, sqlx::Error>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, sqlx::Error>>
-            + Send
-            + 'static,
+        F: WriteWork<T>,
     {
         let (answer, answered) = oneshot::channel();
         let run: RunJob = Box::new(move |conn| {

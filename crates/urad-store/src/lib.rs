@@ -20,6 +20,20 @@ pub use sqlx::AnyConnection;
 /// A boxed future, as the work given to [`Db::write`] returns.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// The work given to [`Db::write`] and [`Db::write_statement`]: statements run on the writer's
+/// connection, `|conn| Box::pin(async move { … })`.
+pub trait WriteWork<T>:
+    for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, sqlx::Error>> + Send + 'static
+{
+}
+
+impl<T, F> WriteWork<T> for F where
+    F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, sqlx::Error>>
+        + Send
+        + 'static
+{
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("unsupported database URL `{0}`: use sqlite://FILE or postgres://…")]
@@ -173,9 +187,7 @@ impl Db {
     pub async fn write<T, F>(&self, work: F) -> Result<T, sqlx::Error>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, sqlx::Error>>
-            + Send
-            + 'static,
+        F: WriteWork<T>,
     {
         match &self.group_commit {
             Some(group) => group.write(false, work).await,
@@ -194,9 +206,7 @@ impl Db {
     pub async fn write_statement<T, F>(&self, work: F) -> Result<T, sqlx::Error>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, sqlx::Error>>
-            + Send
-            + 'static,
+        F: WriteWork<T>,
     {
         match &self.group_commit {
             Some(group) => group.write(true, work).await,
