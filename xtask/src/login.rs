@@ -36,6 +36,8 @@ struct Options {
     concurrency: usize,
     seconds: u64,
     only: Option<String>,
+    /// A urad binary built elsewhere (to compare two builds in alternate runs).
+    binary: Option<std::path::PathBuf>,
 }
 
 fn options(args: &[&str]) -> Result<Options> {
@@ -43,6 +45,7 @@ fn options(args: &[&str]) -> Result<Options> {
         concurrency: 32,
         seconds: 10,
         only: None,
+        binary: None,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -55,8 +58,9 @@ fn options(args: &[&str]) -> Result<Options> {
             "--concurrency" => o.concurrency = value()?.parse().context("--concurrency N")?,
             "--duration" => o.seconds = value()?.parse().context("--duration takes whole seconds")?,
             "--only" => o.only = Some(value()?.to_owned()),
+            "--binary" => o.binary = Some(value()?.into()),
             _ => bail!(
-                "usage: cargo xtask bench login [--concurrency N] [--duration SECS] [--only urad|oidc-provider]"
+                "usage: cargo xtask bench login [--concurrency N] [--duration SECS] [--only urad|oidc-provider] [--binary PATH]"
             ),
         }
     }
@@ -95,8 +99,13 @@ pub fn login(args: &[&str]) -> Result<()> {
     let mut data = None;
     let mut rate_limited = false;
     if want("urad") {
-        crate::run(crate::cargo().args(["build", "--release", "--locked", "-p", "urad"]))?;
-        let binary = crate::target_dir().join("release/urad");
+        let binary = match &o.binary {
+            Some(b) => b.clone(),
+            None => {
+                crate::run(crate::cargo().args(["build", "--release", "--locked", "-p", "urad"]))?;
+                crate::target_dir().join("release/urad")
+            }
+        };
         let dir = crate::tempdir("urad-bench-login")?;
         let secret = register_client(&binary, &dir)?;
         let mut args = vec!["--demo-idp", "true"];
