@@ -5,7 +5,7 @@
 use serde_json::Value;
 use sqlx::Row;
 use urad_core::Clock;
-use urad_store::Db;
+use urad_store::{sql, Db};
 
 /// What happened. The names are stable: operators query and alert on them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,18 +59,21 @@ impl<'a> Event<'a> {
 
 /// Appends `event`; on a database error logs it and carries on.
 pub async fn record(db: &Db, clock: &dyn Clock, event: Event<'_>) {
-    let result = sqlx::query(
-        "INSERT INTO audit_event (at, kind, person_id, client_id, sid, ip, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(clock.now())
-    .bind(event.kind.code())
-    .bind(event.person_id)
-    .bind(event.client_id)
-    .bind(event.sid)
-    .bind(event.ip)
-    .bind(event.detail.to_string())
-    .execute(db.writer())
-    .await;
+    let result = db
+        .write_one(
+            sql(
+                "INSERT INTO audit_event (at, kind, person_id, client_id, sid, ip, detail) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(clock.now())
+            .bind(event.kind.code())
+            .bind(event.person_id)
+            .bind(event.client_id)
+            .bind(event.sid)
+            .bind(event.ip)
+            .bind(event.detail.to_string()),
+        )
+        .await;
     if let Err(e) = result {
         tracing::error!(error = %e, kind = event.kind.code(), "cannot record an audit event");
     }

@@ -9,7 +9,7 @@ use crate::loa::Loa;
 use serde_json::{json, Value};
 use sqlx::Row;
 use urad_core::Clock;
-use urad_store::Db;
+use urad_store::{sql, Db, StoreError};
 
 /// Path of the demo issuer below the portal's origin.
 pub const PATH: &str = "/demo-idp";
@@ -202,23 +202,22 @@ pub async fn issue_code(
     db: &Db,
     clock: &dyn Clock,
     c: &DemoCode<'_>,
-) -> Result<String, sqlx::Error> {
+) -> Result<String, StoreError> {
     let code = ordered_token();
     let now = clock.now();
-    sqlx::query(
-        "INSERT INTO demo_idp_code (code_sha256, client_id, redirect_uri, code_challenge, nonce, person, loa, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    db.write_one(
+        sql("INSERT INTO demo_idp_code (code_sha256, client_id, redirect_uri, code_challenge, nonce, person, loa, \
+             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+        .bind(storage_key(&code))
+        .bind(c.client_id)
+        .bind(c.redirect_uri)
+        .bind(c.code_challenge)
+        .bind(c.nonce)
+        .bind(c.person)
+        .bind(c.loa.code())
+        .bind(now)
+        .bind(now + CODE_TTL_SECS),
     )
-    .bind(storage_key(&code))
-    .bind(c.client_id)
-    .bind(c.redirect_uri)
-    .bind(c.code_challenge)
-    .bind(c.nonce)
-    .bind(c.person)
-    .bind(c.loa.code())
-    .bind(now)
-    .bind(now + CODE_TTL_SECS)
-    .execute(db.writer())
     .await?;
     Ok(code)
 }
@@ -230,19 +229,21 @@ pub async fn redeem_code(
     code: &str,
     redirect_uri: &str,
     verifier: Option<&str>,
-) -> Result<Option<(&'static DemoPerson, Loa, Option<String>)>, sqlx::Error> {
+) -> Result<Option<(&'static DemoPerson, Loa, Option<String>)>, StoreError> {
     let now = clock.now();
-    let row = sqlx::query(
-        "UPDATE demo_idp_code SET used_at = $1 WHERE code_sha256 = $2 AND used_at IS NULL AND expires_at > $1 \
-         RETURNING redirect_uri, code_challenge, nonce, person, loa",
-    )
-    .bind(now)
-    .bind(storage_key(code))
-    .fetch_optional(db.writer())
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    let stored_redirect: String = row.try_get("redirect_uri")?;
-    let challenge: Option<String> = row.try_get("code_challenge")?;
+    let written = db
+        .write_one(
+            sql("UPDATE demo_idp_code SET used_at = $1 WHERE code_sha256 = $2 AND used_at IS NULL AND expires_at > $1 \
+                 RETURNING redirect_uri, code_challenge, nonce, person, loa")
+            .bind(now)
+            .bind(storage_key(code)),
+        )
+        .await?;
+    let Some(row) = written.rows.first() else {
+        return Ok(None);
+    };
+    let stored_redirect: String = row.get("redirect_uri")?;
+    let challenge: Option<String> = row.get("code_challenge")?;
     let pkce_ok = match (&challenge, verifier) {
         (Some(c), Some(v)) => pkce_matches(v, c),
         (None, None) => true,
@@ -251,12 +252,12 @@ pub async fn redeem_code(
     if stored_redirect != redirect_uri || !pkce_ok {
         return Ok(None);
     }
-    let person_id: String = row.try_get("person")?;
-    let loa: String = row.try_get("loa")?;
+    let person_id: String = row.get("person")?;
+    let loa: String = row.get("loa")?;
     let (Some(p), Ok(loa)) = (person(&person_id), loa.parse::<Loa>()) else {
         return Ok(None);
     };
-    Ok(Some((p, loa, row.try_get("nonce")?)))
+    Ok(Some((p, loa, row.get("nonce")?)))
 }
 
 /// The `amr` for a sign-in at `loa`: what the person used.

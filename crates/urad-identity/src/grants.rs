@@ -2,17 +2,18 @@
 //! standard `invalid_grant` when replayed, expired, or presented by the wrong client.
 //! Redeeming a code is a single conditional `UPDATE … WHERE used_at IS NULL`, rotating a
 //! refresh token a single `INSERT … SELECT` of its one permitted successor, so two processes
-//! racing with the same code or token cannot both win. Both go through `Db::write`, which on
-//! SQLite commits the writes waiting at the same moment together: SQLite has one writer, and
-//! how long each write holds it bounds the whole gateway's throughput. Columns named `…_sha256` hold a
-//! secret's [`storage_key`]: its time prefix and its SHA-256.
+//! racing with the same code or token cannot both win. All of it goes through the store's
+//! statements (`Db::write`, `Db::fetch_optional`): on SQLite they run on SQLite's C API and
+//! the writes waiting at the same moment are committed together, because SQLite has one
+//! writer and how long each write holds it bounds the whole gateway's throughput. Columns
+//! named `…_sha256` hold a secret's [`storage_key`]: its time prefix and its SHA-256.
 
 use crate::jose::b64;
 use crate::jose::sha256_b64 as sha256;
 use crate::loa::Loa;
-use sqlx::Row;
 use urad_core::Clock;
-use urad_store::Db;
+use urad_store::statement::Row;
+use urad_store::{sql, Db, StoreError};
 
 /// Codes live one minute (RFC 6749 recommends at most ten).
 pub const CODE_TTL_SECS: i64 = 60;
@@ -53,8 +54,8 @@ pub enum GrantError {
     Database(String),
 }
 
-impl From<sqlx::Error> for GrantError {
-    fn from(e: sqlx::Error) -> Self {
+impl From<StoreError> for GrantError {
+    fn from(e: StoreError) -> Self {
         GrantError::Database(e.to_string())
     }
 }
@@ -127,24 +128,23 @@ pub async fn issue_code(
 ) -> Result<String, GrantError> {
     let code = ordered_token();
     let now = clock.now();
-    sqlx::query(
-        "INSERT INTO authorization_code (code_sha256, client_id, redirect_uri, code_challenge, sid, person_id, scope, \
-         nonce, auth_time, loa, amr, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    db.write_one(
+        sql("INSERT INTO authorization_code (code_sha256, client_id, redirect_uri, code_challenge, sid, person_id, scope, \
+             nonce, auth_time, loa, amr, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
+        .bind(storage_key(&code))
+        .bind(&grant.client_id)
+        .bind(redirect_uri)
+        .bind(code_challenge)
+        .bind(&grant.sid)
+        .bind(&grant.person_id)
+        .bind(&grant.scope)
+        .bind(nonce)
+        .bind(grant.auth_time)
+        .bind(grant.loa.code())
+        .bind(grant.amr.join(" "))
+        .bind(now)
+        .bind(now + CODE_TTL_SECS),
     )
-    .bind(storage_key(&code))
-    .bind(&grant.client_id)
-    .bind(redirect_uri)
-    .bind(code_challenge)
-    .bind(&grant.sid)
-    .bind(&grant.person_id)
-    .bind(&grant.scope)
-    .bind(nonce)
-    .bind(grant.auth_time)
-    .bind(grant.loa.code())
-    .bind(grant.amr.join(" "))
-    .bind(now)
-    .bind(now + CODE_TTL_SECS)
-    .execute(db.writer())
     .await?;
     Ok(code)
 }
@@ -200,53 +200,39 @@ async fn redeem(
         return Err(why_code_refused(db, now, &hash, client_id, redirect_uri, verifier).await);
     }
     let refresh = with_refresh.then(ordered_token);
-    let (key, client, uri, challenge) = (
-        hash.clone(),
-        client_id.to_owned(),
-        redirect_uri.to_owned(),
-        sha256(verifier),
-    );
-    let refresh_key = refresh.as_deref().map(storage_key);
-    let spent = db
-        .write(move |conn| {
-            Box::pin(async move {
-                let spent = sqlx::query(
-                    "UPDATE authorization_code SET used_at = $1 \
-                     WHERE code_sha256 = $2 AND used_at IS NULL AND client_id = $3 AND redirect_uri = $4 \
-                     AND code_challenge = $5 AND expires_at >= $6 \
-                     RETURNING client_id, sid, person_id, scope, nonce, auth_time, loa, amr",
-                )
-                .bind(now)
-                .bind(&key)
-                .bind(client)
-                .bind(uri)
-                .bind(challenge)
-                .bind(now)
-                .fetch_optional(&mut *conn)
-                .await?;
-                if let (Some(_), Some(refresh_key)) = (&spent, refresh_key) {
-                    sqlx::query(
-                        "INSERT INTO refresh_token (token_sha256, family_id, client_id, sid, person_id, scope, \
-                         auth_time, loa, amr, created_at, expires_at) \
-                         SELECT $1, $2, client_id, sid, person_id, scope, auth_time, loa, amr, $3, $4 \
-                         FROM authorization_code WHERE code_sha256 = $5",
-                    )
-                    .bind(refresh_key)
-                    .bind(family_of_code(&key))
-                    .bind(now)
-                    .bind(now + REFRESH_TTL_SECS)
-                    .bind(&key)
-                    .execute(&mut *conn)
-                    .await?;
-                }
-                Ok(spent)
-            })
-        })
-        .await?;
-    let Some(row) = spent else {
+    let mut statements = vec![sql("UPDATE authorization_code SET used_at = $1 \
+         WHERE code_sha256 = $2 AND used_at IS NULL AND client_id = $3 AND redirect_uri = $4 \
+         AND code_challenge = $5 AND expires_at >= $6 \
+         RETURNING client_id, sid, person_id, scope, nonce, auth_time, loa, amr")
+    .bind(now)
+    .bind(&hash)
+    .bind(client_id)
+    .bind(redirect_uri)
+    .bind(sha256(verifier))
+    .bind(now)];
+    if let Some(refresh) = &refresh {
+        statements.push(
+            sql("INSERT INTO refresh_token (token_sha256, family_id, client_id, sid, person_id, scope, \
+                 auth_time, loa, amr, created_at, expires_at) \
+                 SELECT $1, $2, client_id, sid, person_id, scope, auth_time, loa, amr, $3, $4 \
+                 FROM authorization_code WHERE code_sha256 = $5")
+            .bind(storage_key(refresh))
+            .bind(family_of_code(&hash))
+            .bind(now)
+            .bind(now + REFRESH_TTL_SECS)
+            .bind(&hash)
+            .only_if_previous_changed(),
+        );
+    }
+    let written = db.write(statements).await?;
+    let Some(row) = written
+        .into_iter()
+        .next()
+        .and_then(|w| w.rows.into_iter().next())
+    else {
         return Err(why_code_refused(db, now, &hash, client_id, redirect_uri, verifier).await);
     };
-    Ok((grant_from(&row)?, row.try_get("nonce")?, refresh))
+    Ok((grant_from(&row)?, row.get("nonce")?, refresh))
 }
 
 /// Why a code was not redeemed; a replay revokes the refresh tokens the code produced.
@@ -258,28 +244,28 @@ async fn why_code_refused(
     redirect_uri: &str,
     verifier: &str,
 ) -> GrantError {
-    let row = match sqlx::query(
-        "SELECT client_id, redirect_uri, code_challenge, expires_at, used_at FROM authorization_code \
-         WHERE code_sha256 = $1",
-    )
-    .bind(hash)
-    .fetch_optional(db.reader())
-    .await
+    let row = match db
+        .fetch_optional(
+            sql("SELECT client_id, redirect_uri, code_challenge, expires_at, used_at FROM authorization_code \
+                 WHERE code_sha256 = $1")
+            .bind(hash),
+        )
+        .await
     {
         Ok(Some(row)) => row,
         Ok(None) => return GrantError::Unknown,
         Err(e) => return e.into(),
     };
-    let why = || -> Result<GrantError, sqlx::Error> {
-        Ok(if row.try_get::<Option<i64>, _>("used_at")?.is_some() {
+    let why = || -> Result<GrantError, StoreError> {
+        Ok(if row.get::<Option<i64>>("used_at")?.is_some() {
             GrantError::Replayed
-        } else if row.try_get::<String, _>("client_id")? != client_id {
+        } else if row.get::<String>("client_id")? != client_id {
             GrantError::WrongClient
-        } else if row.try_get::<i64, _>("expires_at")? < now {
+        } else if row.get::<i64>("expires_at")? < now {
             GrantError::Expired
-        } else if row.try_get::<String, _>("redirect_uri")? != redirect_uri {
+        } else if row.get::<String>("redirect_uri")? != redirect_uri {
             GrantError::WrongRedirectUri
-        } else if !pkce_matches(verifier, &row.try_get::<String, _>("code_challenge")?) {
+        } else if !pkce_matches(verifier, &row.get::<String>("code_challenge")?) {
             GrantError::WrongVerifier
         } else {
             // Everything matched, so another request spent it just now.
@@ -291,7 +277,7 @@ async fn why_code_refused(
         Err(e) => return e.into(),
     };
     if why == GrantError::Replayed {
-        if let Err(e) = revoke_family(db.writer(), now, &family_of_code(hash)).await {
+        if let Err(e) = revoke_family(db, now, &family_of_code(hash)).await {
             return e;
         }
     }
@@ -303,29 +289,25 @@ fn family_of_code(code_hash: &str) -> String {
     format!("code:{code_hash}")
 }
 
-async fn revoke_family<'e, E>(executor: E, now: i64, family: &str) -> Result<(), GrantError>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    sqlx::query(
-        "UPDATE refresh_token SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL",
+async fn revoke_family(db: &Db, now: i64, family: &str) -> Result<(), GrantError> {
+    db.write_one(
+        sql("UPDATE refresh_token SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(family),
     )
-    .bind(now)
-    .bind(family)
-    .execute(executor)
     .await?;
     Ok(())
 }
 
-fn grant_from(row: &sqlx::any::AnyRow) -> Result<Grant, GrantError> {
-    let loa: String = row.try_get("loa")?;
-    let amr: String = row.try_get("amr")?;
+fn grant_from(row: &Row) -> Result<Grant, GrantError> {
+    let loa: String = row.get("loa")?;
+    let amr: String = row.get("amr")?;
     Ok(Grant {
-        client_id: row.try_get("client_id")?,
-        sid: row.try_get("sid")?,
-        person_id: row.try_get("person_id")?,
-        scope: row.try_get("scope")?,
-        auth_time: row.try_get("auth_time")?,
+        client_id: row.get("client_id")?,
+        sid: row.get("sid")?,
+        person_id: row.get("person_id")?,
+        scope: row.get("scope")?,
+        auth_time: row.get("auth_time")?,
         loa: loa.parse().map_err(GrantError::Database)?,
         amr: amr
             .split(' ')
@@ -342,43 +324,23 @@ pub async fn issue_refresh_for_code(
     grant: &Grant,
     code: &str,
 ) -> Result<String, GrantError> {
-    insert_refresh(
-        db.writer(),
-        clock.now(),
-        grant,
-        &family_of_code(&storage_key(code)),
-        clock.now() + REFRESH_TTL_SECS,
-    )
-    .await
-}
-
-async fn insert_refresh<'e, E>(
-    executor: E,
-    now: i64,
-    grant: &Grant,
-    family: &str,
-    expires_at: i64,
-) -> Result<String, GrantError>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
     let token = ordered_token();
-    sqlx::query(
-        "INSERT INTO refresh_token (token_sha256, family_id, client_id, sid, person_id, scope, auth_time, loa, amr, \
-         created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    let now = clock.now();
+    db.write_one(
+        sql("INSERT INTO refresh_token (token_sha256, family_id, client_id, sid, person_id, scope, auth_time, loa, amr, \
+             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+        .bind(storage_key(&token))
+        .bind(family_of_code(&storage_key(code)))
+        .bind(&grant.client_id)
+        .bind(&grant.sid)
+        .bind(&grant.person_id)
+        .bind(&grant.scope)
+        .bind(grant.auth_time)
+        .bind(grant.loa.code())
+        .bind(grant.amr.join(" "))
+        .bind(now)
+        .bind(now + REFRESH_TTL_SECS),
     )
-    .bind(storage_key(&token))
-    .bind(family)
-    .bind(&grant.client_id)
-    .bind(&grant.sid)
-    .bind(&grant.person_id)
-    .bind(&grant.scope)
-    .bind(grant.auth_time)
-    .bind(grant.loa.code())
-    .bind(grant.amr.join(" "))
-    .bind(now)
-    .bind(expires_at)
-    .execute(executor)
     .await?;
     Ok(token)
 }
@@ -400,51 +362,46 @@ pub async fn rotate_refresh(
     let now = clock.now();
     let hash = storage_key(token);
     let next = ordered_token();
-    let (next_key, client) = (storage_key(&next), client_id.to_owned());
-    let key = hash.clone();
     let inserted = db
-        .write_statement(move |conn| {
-            Box::pin(async move {
-                sqlx::query(
-                    "INSERT INTO refresh_token (token_sha256, parent_sha256, family_id, client_id, sid, person_id, scope, \
-                     auth_time, loa, amr, created_at, expires_at) \
-                     SELECT $1, token_sha256, family_id, client_id, sid, person_id, scope, auth_time, loa, amr, $2, expires_at \
-                     FROM refresh_token \
-                     WHERE token_sha256 = $3 AND client_id = $4 AND used_at IS NULL AND revoked_at IS NULL AND expires_at >= $5 \
-                     ON CONFLICT (parent_sha256) DO NOTHING \
-                     RETURNING family_id, client_id, sid, person_id, scope, auth_time, loa, amr",
-                )
-                .bind(next_key)
-                .bind(now)
-                .bind(key)
-                .bind(client)
-                .bind(now)
-                .fetch_optional(&mut *conn)
-                .await
-            })
-        })
-        .await?;
+        .write_one(
+            sql("INSERT INTO refresh_token (token_sha256, parent_sha256, family_id, client_id, sid, person_id, scope, \
+                 auth_time, loa, amr, created_at, expires_at) \
+                 SELECT $1, token_sha256, family_id, client_id, sid, person_id, scope, auth_time, loa, amr, $2, expires_at \
+                 FROM refresh_token \
+                 WHERE token_sha256 = $3 AND client_id = $4 AND used_at IS NULL AND revoked_at IS NULL AND expires_at >= $5 \
+                 ON CONFLICT (parent_sha256) DO NOTHING \
+                 RETURNING family_id, client_id, sid, person_id, scope, auth_time, loa, amr")
+            .bind(storage_key(&next))
+            .bind(now)
+            .bind(&hash)
+            .bind(client_id)
+            .bind(now),
+        )
+        .await?
+        .rows
+        .into_iter()
+        .next();
     if let Some(row) = inserted {
         return Ok((grant_from(&row)?, next));
     }
-    let row = sqlx::query(
-        "SELECT family_id, client_id, expires_at, revoked_at, \
-         CAST(CASE WHEN used_at IS NOT NULL OR EXISTS \
-         (SELECT 1 FROM refresh_token s WHERE s.parent_sha256 = t.token_sha256) THEN 1 ELSE 0 END AS BIGINT) AS spent \
-         FROM refresh_token t WHERE token_sha256 = $1",
-    )
-    .bind(&hash)
-    .fetch_optional(db.reader())
-    .await?
-    .ok_or(GrantError::Unknown)?;
-    if row.try_get::<String, _>("client_id")? != client_id {
+    let row = db
+        .fetch_optional(
+            sql("SELECT family_id, client_id, expires_at, revoked_at, \
+                 CAST(CASE WHEN used_at IS NOT NULL OR EXISTS \
+                 (SELECT 1 FROM refresh_token s WHERE s.parent_sha256 = t.token_sha256) THEN 1 ELSE 0 END AS BIGINT) AS spent \
+                 FROM refresh_token t WHERE token_sha256 = $1")
+            .bind(&hash),
+        )
+        .await?
+        .ok_or(GrantError::Unknown)?;
+    if row.get::<String>("client_id")? != client_id {
         return Err(GrantError::WrongClient);
     }
-    if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
+    if row.get::<Option<i64>>("revoked_at")?.is_some() {
         return Err(GrantError::Revoked);
     }
-    if row.try_get::<i64, _>("spent")? == 1 {
-        revoke_family(db.writer(), now, &row.try_get::<String, _>("family_id")?).await?;
+    if row.get::<bool>("spent")? {
+        revoke_family(db, now, &row.get::<String>("family_id")?).await?;
         return Err(GrantError::Replayed);
     }
     Err(GrantError::Expired)
@@ -459,22 +416,19 @@ pub async fn revoke_refresh(
     token: &str,
     client_id: &str,
 ) -> Result<bool, GrantError> {
-    let row = sqlx::query("SELECT family_id, client_id FROM refresh_token WHERE token_sha256 = $1")
-        .bind(storage_key(token))
-        .fetch_optional(db.reader())
+    let row = db
+        .fetch_optional(
+            sql("SELECT family_id, client_id FROM refresh_token WHERE token_sha256 = $1")
+                .bind(storage_key(token)),
+        )
         .await?;
     let Some(row) = row else {
         return Ok(false);
     };
-    if row.try_get::<String, _>("client_id")? != client_id {
+    if row.get::<String>("client_id")? != client_id {
         return Ok(false);
     }
-    revoke_family(
-        db.writer(),
-        clock.now(),
-        &row.try_get::<String, _>("family_id")?,
-    )
-    .await?;
+    revoke_family(db, clock.now(), &row.get::<String>("family_id")?).await?;
     Ok(true)
 }
 

@@ -5,9 +5,10 @@ use crate::grants::{ordered_token, random_token, storage_key};
 use crate::jose::sha256_b64 as sha256;
 use crate::loa::Loa;
 use serde_json::Value;
-use sqlx::Row;
+use sqlx::Row as _;
 use urad_core::Clock;
-use urad_store::Db;
+use urad_store::statement::Row;
+use urad_store::{sql, Db, StoreError};
 
 /// A session lasts at most a working day, however active.
 pub const SESSION_TTL_SECS: i64 = 8 * 3600;
@@ -16,6 +17,8 @@ pub const SESSION_TTL_SECS: i64 = 8 * 3600;
 pub enum SessionError {
     #[error("database error: {0}")]
     Sqlx(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    Store(#[from] StoreError),
     #[error("stored session is unreadable: {0}")]
     Stored(String),
 }
@@ -49,18 +52,18 @@ pub async fn resolve_person(
     let now = clock.now();
     let link = login.link_key.as_deref().map(sha256);
     // A login seen before (nearly every sign-in): one statement notes its use.
-    let seen = sqlx::query(
-        "UPDATE person_identity SET last_used_at = $1, link_key_sha256 = COALESCE(link_key_sha256, $2) \
-         WHERE upstream = $3 AND upstream_subject = $4 RETURNING person_id",
-    )
-    .bind(now)
-    .bind(&link)
-    .bind(&login.upstream)
-    .bind(&login.subject)
-    .fetch_optional(db.writer())
-    .await?;
-    if let Some(row) = seen {
-        return Ok(row.try_get("person_id")?);
+    let seen = db
+        .write_one(
+            sql("UPDATE person_identity SET last_used_at = $1, link_key_sha256 = COALESCE(link_key_sha256, $2) \
+                 WHERE upstream = $3 AND upstream_subject = $4 RETURNING person_id")
+            .bind(now)
+            .bind(link.clone())
+            .bind(&login.upstream)
+            .bind(&login.subject),
+        )
+        .await?;
+    if let Some(row) = seen.rows.first() {
+        return Ok(row.get("person_id")?);
     }
     // A first sign-in: one write transaction, because two first sign-ins of the same person
     // at once must not both create a person (the loser finds the winner's link below).
@@ -173,49 +176,47 @@ pub async fn start(
         expires_at: now + SESSION_TTL_SECS,
         user_agent: user_agent.map(|u| u.chars().take(200).collect()),
     };
-    sqlx::query(
-        "INSERT INTO sso_session (token_sha256, sid, person_id, upstream, loa, amr, auth_time, claims, upstream_id_token, \
-         user_agent, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    db.write_one(
+        sql("INSERT INTO sso_session (token_sha256, sid, person_id, upstream, loa, amr, auth_time, claims, \
+             upstream_id_token, user_agent, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+        .bind(storage_key(&token))
+        .bind(&session.sid)
+        .bind(person_id)
+        .bind(&session.upstream)
+        .bind(session.loa.code())
+        .bind(session.amr.join(" "))
+        .bind(now)
+        .bind(session.claims.to_string())
+        .bind(login.id_token.clone())
+        .bind(session.user_agent.clone())
+        .bind(now)
+        .bind(session.expires_at),
     )
-    .bind(storage_key(&token))
-    .bind(&session.sid)
-    .bind(person_id)
-    .bind(&session.upstream)
-    .bind(session.loa.code())
-    .bind(session.amr.join(" "))
-    .bind(now)
-    .bind(session.claims.to_string())
-    .bind(&login.id_token)
-    .bind(&session.user_agent)
-    .bind(now)
-    .bind(session.expires_at)
-    .execute(db.writer())
     .await?;
     Ok((token, session))
 }
 
-const COLUMNS: &str =
-    "sid, person_id, upstream, loa, amr, auth_time, claims, created_at, expires_at, user_agent";
-
-fn session_from(row: &sqlx::any::AnyRow) -> Result<Session, SessionError> {
-    let loa: String = row.try_get("loa")?;
-    let amr: String = row.try_get("amr")?;
-    let claims: String = row.try_get("claims")?;
+/// A session from a row of [`Db::fetch_optional`].
+fn session_from(row: &Row) -> Result<Session, SessionError> {
+    let loa: String = row.get("loa")?;
+    let amr: String = row.get("amr")?;
+    let claims: String = row.get("claims")?;
     Ok(Session {
-        sid: row.try_get("sid")?,
-        person_id: row.try_get("person_id")?,
-        upstream: row.try_get("upstream")?,
+        sid: row.get("sid")?,
+        person_id: row.get("person_id")?,
+        upstream: row.get("upstream")?,
         loa: loa.parse().map_err(SessionError::Stored)?,
         amr: amr
             .split(' ')
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
             .collect(),
-        auth_time: row.try_get("auth_time")?,
+        auth_time: row.get("auth_time")?,
         claims: serde_json::from_str(&claims).map_err(|e| SessionError::Stored(e.to_string()))?,
-        created_at: row.try_get("created_at")?,
-        expires_at: row.try_get("expires_at")?,
-        user_agent: row.try_get("user_agent")?,
+        created_at: row.get("created_at")?,
+        expires_at: row.get("expires_at")?,
+        user_agent: row.get("user_agent")?,
     })
 }
 
@@ -225,12 +226,12 @@ pub async fn find(
     clock: &dyn Clock,
     token: &str,
 ) -> Result<Option<Session>, SessionError> {
-    sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM sso_session WHERE token_sha256 = $1 AND ended_at IS NULL AND expires_at > $2"
-    ))
-    .bind(storage_key(token))
-    .bind(clock.now())
-    .fetch_optional(db.reader())
+    db.fetch_optional(
+        sql("SELECT sid, person_id, upstream, loa, amr, auth_time, claims, created_at, expires_at, user_agent \
+             FROM sso_session WHERE token_sha256 = $1 AND ended_at IS NULL AND expires_at > $2")
+        .bind(storage_key(token))
+        .bind(clock.now()),
+    )
     .await?
     .map(|r| session_from(&r))
     .transpose()
@@ -254,12 +255,13 @@ pub async fn live_sessions(
     clock: &dyn Clock,
     person_id: &str,
 ) -> Result<Vec<Session>, SessionError> {
-    sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM sso_session WHERE person_id = $1 AND ended_at IS NULL AND expires_at > $2 ORDER BY created_at DESC, sid"
-    ))
-    .bind(person_id)
-    .bind(clock.now())
-    .fetch_all(db.reader())
+    db.fetch_all(
+        sql("SELECT sid, person_id, upstream, loa, amr, auth_time, claims, created_at, expires_at, user_agent \
+             FROM sso_session WHERE person_id = $1 AND ended_at IS NULL AND expires_at > $2 \
+             ORDER BY created_at DESC, sid")
+        .bind(person_id)
+        .bind(clock.now()),
+    )
     .await?
     .iter()
     .map(session_from)
@@ -396,12 +398,12 @@ pub async fn find_by_sid(
     clock: &dyn Clock,
     sid: &str,
 ) -> Result<Option<Session>, SessionError> {
-    sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM sso_session WHERE sid = $1 AND ended_at IS NULL AND expires_at > $2"
-    ))
-    .bind(sid)
-    .bind(clock.now())
-    .fetch_optional(db.reader())
+    db.fetch_optional(
+        sql("SELECT sid, person_id, upstream, loa, amr, auth_time, claims, created_at, expires_at, user_agent \
+             FROM sso_session WHERE sid = $1 AND ended_at IS NULL AND expires_at > $2")
+        .bind(sid)
+        .bind(clock.now()),
+    )
     .await?
     .map(|r| session_from(&r))
     .transpose()

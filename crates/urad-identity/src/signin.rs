@@ -7,9 +7,9 @@ use crate::authorize::{encode, AuthorizationRequest, Params, Prompt};
 use crate::grants::{self, ordered_token, Grant, GrantError};
 use crate::jose::sha256_b64 as sha256;
 use crate::sessions::Session;
-use sqlx::Row;
 use urad_core::Clock;
-use urad_store::Db;
+use urad_store::statement::Row;
+use urad_store::{sql, Db, StoreError};
 
 /// How long a person has to sign in upstream.
 pub const PENDING_TTL_SECS: i64 = 15 * 60;
@@ -128,25 +128,24 @@ pub async fn park(
     params: &Params,
     browser_token: &str,
     leg: Option<&UpstreamLeg<'_>>,
-) -> Result<String, sqlx::Error> {
+) -> Result<String, StoreError> {
     // Ordered (see `grants::ordered_token`): the row is deleted a moment later, from the end
     // of the index where it was just written.
     let id = ordered_token();
     let now = clock.now();
-    sqlx::query(
-        "INSERT INTO pending_authorization (id, browser_sha256, request, created_at, expires_at, \
-         upstream, upstream_state, upstream_nonce, upstream_verifier) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    db.write_one(
+        sql("INSERT INTO pending_authorization (id, browser_sha256, request, created_at, expires_at, \
+             upstream, upstream_state, upstream_nonce, upstream_verifier) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+        .bind(&id)
+        .bind(sha256(browser_token))
+        .bind(serde_json::to_string(params).unwrap_or_default())
+        .bind(now)
+        .bind(now + PENDING_TTL_SECS)
+        .bind(leg.map(|l| l.upstream))
+        .bind(leg.map(|l| l.state))
+        .bind(leg.map(|l| l.nonce))
+        .bind(leg.map(|l| l.verifier)),
     )
-    .bind(&id)
-    .bind(sha256(browser_token))
-    .bind(serde_json::to_string(params).unwrap_or_default())
-    .bind(now)
-    .bind(now + PENDING_TTL_SECS)
-    .bind(leg.map(|l| l.upstream))
-    .bind(leg.map(|l| l.state))
-    .bind(leg.map(|l| l.nonce))
-    .bind(leg.map(|l| l.verifier))
-    .execute(db.writer())
     .await?;
     Ok(id)
 }
@@ -162,43 +161,47 @@ pub struct UpstreamLeg<'a> {
 }
 
 /// Notes which upstream the person went to, with the state, nonce and PKCE verifier sent.
-pub async fn send_upstream(db: &Db, id: &str, leg: &UpstreamLeg<'_>) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query(
-        "UPDATE pending_authorization SET upstream = $1, upstream_state = $2, upstream_nonce = $3, upstream_verifier = $4 WHERE id = $5",
-    )
-    .bind(leg.upstream)
-    .bind(leg.state)
-    .bind(leg.nonce)
-    .bind(leg.verifier)
-    .bind(id)
-    .execute(db.writer())
-    .await?
-    .rows_affected()
+pub async fn send_upstream(db: &Db, id: &str, leg: &UpstreamLeg<'_>) -> Result<bool, StoreError> {
+    Ok(db
+        .write_one(
+            sql("UPDATE pending_authorization SET upstream = $1, upstream_state = $2, upstream_nonce = $3, \
+                 upstream_verifier = $4 WHERE id = $5")
+            .bind(leg.upstream)
+            .bind(leg.state)
+            .bind(leg.nonce)
+            .bind(leg.verifier)
+            .bind(id),
+        )
+        .await?
+        .changed
         == 1)
 }
 
-fn pending_from(row: &sqlx::any::AnyRow) -> Result<Pending, sqlx::Error> {
-    let request: String = row.try_get("request")?;
+fn pending_from(row: &Row) -> Result<Pending, StoreError> {
+    let request: String = row.get("request")?;
     Ok(Pending {
-        id: row.try_get("id")?,
-        params: serde_json::from_str(&request).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-        upstream: row.try_get("upstream")?,
-        upstream_nonce: row.try_get("upstream_nonce")?,
-        upstream_verifier: row.try_get("upstream_verifier")?,
-        browser_sha256: row.try_get("browser_sha256")?,
+        id: row.get("id")?,
+        params: serde_json::from_str(&request).map_err(|_| StoreError::Column {
+            column: "request".into(),
+            problem: "not the JSON of an authorization request",
+        })?,
+        upstream: row.get("upstream")?,
+        upstream_nonce: row.get("upstream_nonce")?,
+        upstream_verifier: row.get("upstream_verifier")?,
+        browser_sha256: row.get("browser_sha256")?,
     })
 }
 
-const COLUMNS: &str = "id, browser_sha256, request, upstream, upstream_nonce, upstream_verifier";
-
 /// The pending request `id`, while it has not expired.
-pub async fn find(db: &Db, clock: &dyn Clock, id: &str) -> Result<Option<Pending>, sqlx::Error> {
-    sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM pending_authorization WHERE id = $1 AND expires_at > $2"
-    ))
-    .bind(id)
-    .bind(clock.now())
-    .fetch_optional(db.reader())
+pub async fn find(db: &Db, clock: &dyn Clock, id: &str) -> Result<Option<Pending>, StoreError> {
+    db.fetch_optional(
+        sql(
+            "SELECT id, browser_sha256, request, upstream, upstream_nonce, upstream_verifier \
+             FROM pending_authorization WHERE id = $1 AND expires_at > $2",
+        )
+        .bind(id)
+        .bind(clock.now()),
+    )
     .await?
     .map(|r| pending_from(&r))
     .transpose()
@@ -211,16 +214,18 @@ pub async fn take_by_state(
     clock: &dyn Clock,
     upstream: &str,
     state: &str,
-) -> Result<Option<Pending>, sqlx::Error> {
-    sqlx::query(&format!(
-        "DELETE FROM pending_authorization WHERE upstream_state = $1 AND upstream = $2 AND expires_at > $3 RETURNING {COLUMNS}"
-    ))
-    .bind(state)
-    .bind(upstream)
-    .bind(clock.now())
-    .fetch_optional(db.writer())
+) -> Result<Option<Pending>, StoreError> {
+    db.write_one(
+        sql("DELETE FROM pending_authorization WHERE upstream_state = $1 AND upstream = $2 AND expires_at > $3 \
+             RETURNING id, browser_sha256, request, upstream, upstream_nonce, upstream_verifier")
+        .bind(state)
+        .bind(upstream)
+        .bind(clock.now()),
+    )
     .await?
-    .map(|r| pending_from(&r))
+    .rows
+    .first()
+    .map(pending_from)
     .transpose()
 }
 

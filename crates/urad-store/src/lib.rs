@@ -4,35 +4,19 @@
 //! See docs/adr/0001-persistence.md.
 
 mod group_commit;
+mod sqlite;
+pub mod statement;
 
-use group_commit::GroupCommit;
 use sqlx::any::{install_default_drivers, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
-use std::future::Future;
+use sqlx::{AnyPool, Executor, Row as _};
+use statement::{Param, Row, Statement, Value, Written};
 use std::path::Path;
-use std::pin::Pin;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use sqlx;
-pub use sqlx::AnyConnection;
-
-/// A boxed future, as the work given to [`Db::write`] returns.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// The work given to [`Db::write`] and [`Db::write_statement`]: statements run on the writer's
-/// connection, `|conn| Box::pin(async move { … })`.
-pub trait WriteWork<T>:
-    for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, sqlx::Error>> + Send + 'static
-{
-}
-
-impl<T, F> WriteWork<T> for F where
-    F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, sqlx::Error>>
-        + Send
-        + 'static
-{
-}
+pub use statement::sql;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -47,6 +31,19 @@ pub enum StoreError {
     WriterThread(std::io::Error),
     #[error("database error: {0}")]
     Sqlx(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("column `{column}`: {problem}")]
+    Column {
+        column: String,
+        problem: &'static str,
+    },
+    #[error("parameter {index} of `{sql}` is not $1…$n of those bound")]
+    Parameter { sql: &'static str, index: usize },
+    #[error("the database writer has stopped (see the log)")]
+    WriterStopped,
+    #[error("the write was not committed: {0}")]
+    NotCommitted(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
@@ -81,8 +78,8 @@ impl Backend {
 pub struct Db {
     reader: AnyPool,
     writer: AnyPool,
-    /// SQLite only: the queue of [`Db::write`]s committed together.
-    group_commit: Option<GroupCommit>,
+    /// SQLite only: the statements of [`statement`] run straight on SQLite (`sqlite.rs`).
+    sqlite: Option<Arc<sqlite::Sqlite>>,
     backend: Backend,
 }
 
@@ -133,17 +130,17 @@ impl Db {
                 (pool.clone(), pool)
             }
         };
-        let group_commit = match backend {
-            Backend::Sqlite => Some(
-                GroupCommit::start(options.clone(), SQLITE_WRITER_PRAGMAS)
-                    .map_err(StoreError::WriterThread)?,
-            ),
+        let sqlite = match backend {
+            Backend::Sqlite => Some(Arc::new(sqlite::Sqlite::open(
+                &sqlite_file(url),
+                SQLITE_WRITER_PRAGMAS,
+            )?)),
             Backend::Postgres => None,
         };
         Ok(Db {
             reader,
             writer,
-            group_commit,
+            sqlite,
             backend,
         })
     }
@@ -176,42 +173,60 @@ impl Db {
         }
     }
 
-    /// Runs `work` atomically on the writer: all its statements are committed, or none.
+    /// Runs a statement that only reads and returns its first row, if any.
+    ///
+    /// On SQLite this runs on the calling thread (see `sqlite.rs`): for the point lookups of
+    /// the hot paths, which take microseconds. Longer reads belong on [`Db::reader`].
+    pub async fn fetch_optional(&self, statement: Statement) -> Result<Option<Row>, StoreError> {
+        Ok(self.fetch_all(statement).await?.into_iter().next())
+    }
+
+    /// Runs a statement that only reads and returns all its rows, as [`Db::fetch_optional`].
+    pub async fn fetch_all(&self, statement: Statement) -> Result<Vec<Row>, StoreError> {
+        match &self.sqlite {
+            Some(sqlite) => sqlite.read(&statement),
+            None => Ok(postgres_run(&self.reader, &statement).await?.rows),
+        }
+    }
+
+    /// Runs the statements of a write in order, atomically: all are committed, or none.
+    /// Returns what each statement that ran did (see [`Statement::only_if_previous_changed`]).
     ///
     /// For the short writes of the hot paths (sign-ins, token grants). On SQLite the writes
     /// waiting at the same moment are committed together in one transaction, each in a
     /// savepoint (see `group_commit.rs`), and each caller is answered after that commit; on
-    /// PostgreSQL `work` runs in a transaction of its own. `work` must not itself wait for
-    /// another write, [`Db::writer`] or [`Db::begin_write`]: on SQLite it runs while the
-    /// writer is taken.
-    pub async fn write<T, F>(&self, work: F) -> Result<T, sqlx::Error>
-    where
-        T: Send + 'static,
-        F: WriteWork<T>,
-    {
-        match &self.group_commit {
-            Some(group) => group.write(false, work).await,
+    /// PostgreSQL a write of several statements is a transaction of its own.
+    pub async fn write(
+        &self,
+        statements: impl IntoIterator<Item = Statement>,
+    ) -> Result<Vec<Written>, StoreError> {
+        let statements: Vec<Statement> = statements.into_iter().collect();
+        match &self.sqlite {
+            Some(sqlite) => sqlite.write(statements).await,
+            None if statements.len() == 1 => {
+                Ok(vec![postgres_run(&self.writer, &statements[0]).await?])
+            }
             None => {
                 let mut tx = self.writer.begin().await?;
-                let value = work(&mut tx).await?;
+                let mut written: Vec<Written> = Vec::with_capacity(statements.len());
+                for statement in &statements {
+                    if statement.only_if_previous_changed
+                        && written.last().is_some_and(|w| w.changed == 0)
+                    {
+                        break;
+                    }
+                    written.push(postgres_run(&mut *tx, statement).await?);
+                }
                 tx.commit().await?;
-                Ok(value)
+                Ok(written)
             }
         }
     }
 
-    /// Runs `work`, which sends exactly one statement, on the writer, as [`Db::write`] does.
-    /// One statement is atomic by itself, so on SQLite it needs no savepoint of its own in
-    /// the batch: one trip less to the connection's thread.
-    pub async fn write_statement<T, F>(&self, work: F) -> Result<T, sqlx::Error>
-    where
-        T: Send + 'static,
-        F: WriteWork<T>,
-    {
-        match &self.group_commit {
-            Some(group) => group.write(true, work).await,
-            None => work(&mut *self.writer.acquire().await?).await,
-        }
+    /// [`Db::write`] of one statement.
+    pub async fn write_one(&self, statement: Statement) -> Result<Written, StoreError> {
+        let mut written = self.write([statement]).await?;
+        Ok(written.pop().unwrap_or_default())
     }
 
     /// Connections for statements that only read.
@@ -232,6 +247,69 @@ impl Db {
         self.reader.close().await;
         self.writer.close().await;
     }
+}
+
+/// Runs a statement through sqlx (PostgreSQL). Statements that return rows (`SELECT`,
+/// `RETURNING`) are fetched; others report the rows they changed.
+async fn postgres_run<'e, E>(executor: E, statement: &Statement) -> Result<Written, StoreError>
+where
+    E: Executor<'e, Database = sqlx::Any>,
+{
+    let mut query = sqlx::query(statement.sql);
+    for param in &statement.params {
+        query = match param {
+            Param::Int(v) => query.bind(*v),
+            Param::Text(v) => query.bind(v.clone()),
+        };
+    }
+    let upper = statement.sql.trim_start().to_ascii_uppercase();
+    if upper.starts_with("SELECT") || upper.starts_with("WITH") || upper.contains("RETURNING") {
+        let rows = query.fetch_all(executor).await?;
+        let columns: Arc<[String]> = match rows.first() {
+            Some(r) => sqlx::Row::columns(r)
+                .iter()
+                .map(|c| sqlx::Column::name(c).to_owned())
+                .collect(),
+            None => Arc::from(Vec::new()),
+        };
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let mut values = Vec::with_capacity(columns.len());
+            for (i, column) in columns.iter().enumerate() {
+                values.push(if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
+                    v.map_or(Value::Null, Value::Int)
+                } else if let Ok(v) = row.try_get::<Option<String>, _>(i) {
+                    v.map_or(Value::Null, Value::Text)
+                } else {
+                    return Err(StoreError::Column {
+                        column: column.clone(),
+                        problem: "the schema keeps only integers and text",
+                    });
+                });
+            }
+            out.push(Row {
+                columns: columns.clone(),
+                values,
+            });
+        }
+        let changed = out.len() as u64;
+        Ok(Written { rows: out, changed })
+    } else {
+        let done = query.execute(executor).await?;
+        Ok(Written {
+            rows: Vec::new(),
+            changed: done.rows_affected(),
+        })
+    }
+}
+
+/// The file of a `sqlite://FILE?options` URL.
+fn sqlite_file(url: &str) -> std::path::PathBuf {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    rest.split('?').next().unwrap_or(rest).into()
 }
 
 const SQLITE_WRITER_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
@@ -376,64 +454,106 @@ mod tests {
             .map(|n| {
                 let db = db.clone();
                 tokio::spawn(async move {
-                    db.write(move |conn| {
-                        Box::pin(async move {
-                            sqlx::query("INSERT INTO t (n, half) VALUES ($1, 0)")
-                                .bind(n * 2)
-                                .execute(&mut *conn)
-                                .await?;
-                            let second = if n % 7 == 0 { n * 2 } else { n * 2 + 1 };
-                            sqlx::query("INSERT INTO t (n, half) VALUES ($1, 1)")
-                                .bind(second)
-                                .execute(&mut *conn)
-                                .await?;
-                            Ok(n)
-                        })
-                    })
+                    let second = if n % 7 == 0 { n * 2 } else { n * 2 + 1 };
+                    db.write([
+                        sql("INSERT INTO t (n, half) VALUES ($1, 0)").bind(n * 2),
+                        sql("INSERT INTO t (n, half) VALUES ($1, 1) RETURNING n").bind(second),
+                    ])
                     .await
                 })
             })
             .collect();
-        let mut failed = Vec::new();
+        let mut failed = 0;
         for write in writes {
             match write.await.unwrap() {
-                Ok(_) => {}
+                Ok(written) => {
+                    assert_eq!(written.len(), 2);
+                    assert_eq!(written[0].changed, 1);
+                    let n: i64 = written[1].rows[0].get("n").unwrap();
+                    assert_eq!(n % 2, 1);
+                }
                 Err(e) => {
                     assert!(e.to_string().contains("UNIQUE"), "{e}");
-                    failed.push(());
+                    failed += 1;
                 }
             }
         }
-        assert_eq!(failed.len(), 10); // 0, 7, …, 63
-        let rows: (i64, i64) = sqlx::query_as("SELECT COUNT(*), COALESCE(SUM(half), 0) FROM t")
-            .fetch_one(db.reader())
+        assert_eq!(failed, 10); // 0, 7, …, 63
+        let rows = db
+            .fetch_optional(sql(
+                "SELECT COUNT(*) AS rows, COALESCE(SUM(half), 0) AS halves FROM t",
+            ))
             .await
+            .unwrap()
             .unwrap();
-        assert_eq!(rows, (2 * 54, 54));
+        assert_eq!(rows.get::<i64>("rows").unwrap(), 2 * 54);
+        assert_eq!(rows.get::<i64>("halves").unwrap(), 54);
 
         // A single statement needs no savepoint; a failing one leaves the batch intact too.
-        let refused = db
-            .write_statement(|conn| {
-                Box::pin(async move {
-                    sqlx::query("INSERT INTO t (n, half) VALUES (2, 0)")
-                        .execute(&mut *conn)
-                        .await
-                })
-            })
-            .await;
-        assert!(refused.is_err());
+        assert!(db
+            .write_one(sql("INSERT INTO t (n, half) VALUES (2, 0)"))
+            .await
+            .is_err());
         let added = db
-            .write_statement(|conn| {
-                Box::pin(async move {
-                    sqlx::query("INSERT INTO t (n, half) VALUES (1000, 0)")
-                        .execute(&mut *conn)
-                        .await
-                        .map(|r| r.rows_affected())
-                })
-            })
+            .write_one(sql("INSERT INTO t (n, half) VALUES (1000, 0)"))
             .await
             .unwrap();
-        assert_eq!(added, 1);
+        assert_eq!(added.changed, 1);
+
+        // A statement that depends on the one before it is skipped when that changed nothing.
+        let written = db
+            .write([
+                sql("UPDATE t SET half = 5 WHERE n = $1 RETURNING n").bind(-1i64),
+                sql("INSERT INTO t (n, half) VALUES (2000, 0)").only_if_previous_changed(),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(written.len(), 1);
+        assert!(written[0].rows.is_empty());
+        let none = db
+            .fetch_all(sql("SELECT n FROM t WHERE n = $1").bind(2000i64))
+            .await
+            .unwrap();
+        assert!(none.is_empty());
+    }
+
+    #[tokio::test]
+    async fn reads_see_committed_writes_and_parameters_bind_by_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open_embedded(dir.path()).await.unwrap();
+        db.write_one(sql("CREATE TABLE p (a TEXT, b BIGINT, c TEXT)"))
+            .await
+            .unwrap();
+        // $2 before $1, and $1 twice: bound by number, not by order of appearance.
+        db.write_one(
+            sql("INSERT INTO p (b, a, c) VALUES ($2, $1, $1 || $3)")
+                .bind("x")
+                .bind(Some(4i64))
+                .bind(None::<String>),
+        )
+        .await
+        .unwrap();
+        let row = db
+            .fetch_optional(sql("SELECT a, b, c FROM p WHERE b = $1").bind(4i64))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.get::<String>("a").unwrap(), "x");
+        assert_eq!(row.get::<Option<i64>>("b").unwrap(), Some(4));
+        assert_eq!(row.get::<Option<String>>("c").unwrap(), None);
+        let refused = db
+            .fetch_all(sql("INSERT INTO p (a) VALUES ('y')"))
+            .await
+            .unwrap_err();
+        assert!(refused.to_string().contains("readonly"), "{refused}");
+        let missing = db
+            .fetch_all(sql("SELECT a FROM p WHERE a = $1 AND b = $2").bind("x"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(missing, StoreError::Parameter { index: 2, .. }),
+            "{missing}"
+        );
     }
 
     #[tokio::test]

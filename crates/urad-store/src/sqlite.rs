@@ -1,0 +1,122 @@
+//! SQLite through its C API (`rusqlite`), for the statements of [`crate::statement`].
+//!
+//! sqlx runs every SQLite connection on a thread of its own: each statement is a message to
+//! that thread and an answer back, each row another, and a pooled connection is pinged on its
+//! way back to the pool. Under load those hand-offs, not SQLite, were most of a sign-in's
+//! time (docs/benchmarks.md, session 5). Here:
+//!
+//! - **Reads** run on the calling thread, on a connection taken from a small stack of
+//!   `query_only` connections: a point lookup in WAL mode takes microseconds and never waits
+//!   for the writer, so doing it in place is cheaper than any hand-off.
+//! - **Writes** go to one writer thread that owns the only writing connection and commits the
+//!   writes waiting at the same moment together (`group_commit.rs`).
+
+use crate::group_commit::GroupCommit;
+use crate::statement::{placeholder_index, Param, Row, Statement, Value, Written};
+use crate::StoreError;
+use rusqlite::{types::ValueRef, Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Prepared statements kept per connection; more than the hot paths use.
+const STATEMENT_CACHE: usize = 128;
+
+#[derive(Debug)]
+pub(crate) struct Sqlite {
+    path: PathBuf,
+    readers: Mutex<Vec<Connection>>,
+    writer: GroupCommit,
+}
+
+impl Sqlite {
+    pub(crate) fn open(path: &Path, writer_pragmas: &'static str) -> Result<Sqlite, StoreError> {
+        let writer_conn = open(path, writer_pragmas)?;
+        Ok(Sqlite {
+            path: path.to_owned(),
+            readers: Mutex::new(Vec::new()),
+            writer: GroupCommit::start(writer_conn).map_err(StoreError::WriterThread)?,
+        })
+    }
+
+    /// Runs a read on the calling thread.
+    pub(crate) fn read(&self, statement: &Statement) -> Result<Vec<Row>, StoreError> {
+        let conn = self.readers.lock().expect("not poisoned").pop();
+        let conn = match conn {
+            Some(c) => c,
+            None => open(&self.path, crate::SQLITE_READER_PRAGMAS)?,
+        };
+        let result = run(&conn, statement).map(|w| w.rows);
+        self.readers.lock().expect("not poisoned").push(conn);
+        result
+    }
+
+    pub(crate) async fn write(
+        &self,
+        statements: Vec<Statement>,
+    ) -> Result<Vec<Written>, StoreError> {
+        self.writer.write(statements).await
+    }
+}
+
+/// Opens a connection to the file and configures it.
+pub(crate) fn open(path: &Path, pragmas: &str) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.execute_batch(pragmas)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(conn)
+}
+
+/// Runs one statement: binds `$n` to the n-th parameter, steps it to the end, and keeps the
+/// rows it returns (the column names shared by all of them).
+pub(crate) fn run(conn: &Connection, statement: &Statement) -> Result<Written, StoreError> {
+    let mut stmt = conn.prepare_cached(statement.sql)?;
+    for i in 1..=stmt.parameter_count() {
+        let param = stmt
+            .parameter_name(i)
+            .and_then(placeholder_index)
+            .and_then(|n| statement.params.get(n))
+            .ok_or_else(|| StoreError::Parameter {
+                sql: statement.sql,
+                index: i,
+            })?;
+        match param {
+            Param::Int(v) => stmt.raw_bind_parameter(i, v)?,
+            Param::Text(v) => stmt.raw_bind_parameter(i, v)?,
+        }
+    }
+    let columns: Arc<[String]> = stmt.column_names().iter().map(|c| c.to_string()).collect();
+    let mut rows = Vec::new();
+    let mut raw = stmt.raw_query();
+    while let Some(row) = raw.next()? {
+        let mut values = Vec::with_capacity(columns.len());
+        for i in 0..columns.len() {
+            values.push(match row.get_ref(i)? {
+                ValueRef::Null => Value::Null,
+                ValueRef::Integer(v) => Value::Int(v),
+                ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                ValueRef::Real(_) | ValueRef::Blob(_) => {
+                    return Err(StoreError::Column {
+                        column: columns[i].clone(),
+                        problem: "the schema keeps only integers and text",
+                    })
+                }
+            });
+        }
+        rows.push(Row {
+            columns: columns.clone(),
+            values,
+        });
+    }
+    drop(raw);
+    let changed = if columns.is_empty() {
+        conn.changes()
+    } else {
+        rows.len() as u64
+    };
+    Ok(Written { rows, changed })
+}
