@@ -16,7 +16,7 @@ use crate::sqlite::run;
 use crate::statement::{Statement, Written};
 use crate::StoreError;
 use rusqlite::Connection;
-use std::sync::mpsc;
+use std::sync::mpsc::{self, SyncSender};
 use tokio::sync::oneshot;
 
 /// The most writes committed together; bounds how long the first of them waits.
@@ -36,12 +36,16 @@ pub(crate) struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts the writer thread with its connection. It ends when the handle is dropped.
-    pub(crate) fn start(conn: Connection) -> std::io::Result<GroupCommit> {
+    /// Starts the writer thread with its connection; it pokes `checkpointer` after each
+    /// commit. It ends when the handle is dropped.
+    pub(crate) fn start(
+        conn: Connection,
+        checkpointer: SyncSender<()>,
+    ) -> std::io::Result<GroupCommit> {
         let (queue, jobs) = mpsc::channel();
         std::thread::Builder::new()
             .name("urad-db-writer".into())
-            .spawn(move || writer(conn, jobs))?;
+            .spawn(move || writer(conn, jobs, checkpointer))?;
         Ok(GroupCommit { queue })
     }
 
@@ -57,7 +61,7 @@ impl GroupCommit {
     }
 }
 
-fn writer(conn: Connection, jobs: mpsc::Receiver<Job>) {
+fn writer(conn: Connection, jobs: mpsc::Receiver<Job>, checkpointer: SyncSender<()>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Ok(first) = jobs.recv() {
         batch.push(first);
@@ -68,6 +72,7 @@ fn writer(conn: Connection, jobs: mpsc::Receiver<Job>) {
             }
         }
         commit(&conn, &mut batch);
+        let _ = checkpointer.try_send(());
     }
 }
 

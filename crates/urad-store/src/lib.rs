@@ -556,6 +556,53 @@ mod tests {
         );
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn committed_writes_reach_the_database_file_without_the_writer_checkpointing() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open_embedded(dir.path()).await.unwrap();
+        db.write_one(sql("CREATE TABLE big (n BIGINT, pad TEXT)"))
+            .await
+            .unwrap();
+        let file = dir.path().join("urad.sqlite3");
+        let before = std::fs::metadata(&file).unwrap().len();
+        // ~1 MiB in many small commits: far fewer pages than the old automatic checkpoint's
+        // 1 000, so only the checkpointer thread copies them into the file.
+        let writes: Vec<_> = (0..500i64)
+            .map(|n| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    db.write_one(
+                        sql("INSERT INTO big (n, pad) VALUES ($1, $2)")
+                            .bind(n)
+                            .bind("x".repeat(2000)),
+                    )
+                    .await
+                })
+            })
+            .collect();
+        for w in writes {
+            w.await.unwrap().unwrap();
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let now = std::fs::metadata(&file).unwrap().len();
+            if now >= before + 900_000 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the database file stayed at {now} bytes (was {before})"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let rows = db
+            .fetch_optional(sql("SELECT COUNT(*) AS n FROM big"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(rows.get::<i64>("n").unwrap(), 500);
+    }
+
     #[tokio::test]
     async fn rejects_unknown_schemes() {
         let err = Db::connect("mysql://x").await.unwrap_err();

@@ -10,16 +10,30 @@
 //!   for the writer, so doing it in place is cheaper than any hand-off.
 //! - **Writes** go to one writer thread that owns the only writing connection and commits the
 //!   writes waiting at the same moment together (`group_commit.rs`).
+//! - **Checkpoints** (copying the WAL back into the database file, with its fsyncs) run on a
+//!   thread of their own, not in the writer's commits: a checkpoint waits for the disk for
+//!   milliseconds, and every write queued behind the writer waited with it (the p99 of a
+//!   refresh grant fell from ~27 to ~11 ms without them; docs/benchmarks.md, session 5).
 
 use crate::group_commit::GroupCommit;
 use crate::statement::{placeholder_index, Param, Row, Statement, Value, Written};
 use crate::StoreError;
 use rusqlite::{types::ValueRef, Connection, OpenFlags};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// Prepared statements kept per connection; more than the hot paths use.
 const STATEMENT_CACHE: usize = 128;
+
+/// How often, at most, the checkpointer copies the WAL into the database while writes go on.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// WAL pages (4 KiB each) past which the checkpointer makes the writer wait until the WAL is
+/// copied entirely and starts again from its beginning. A passive checkpoint never waits for
+/// the writer, so under writes that never pause the WAL would otherwise only grow.
+const WAL_RESTART_PAGES: i64 = 16_384;
 
 #[derive(Debug)]
 pub(crate) struct Sqlite {
@@ -31,10 +45,14 @@ pub(crate) struct Sqlite {
 impl Sqlite {
     pub(crate) fn open(path: &Path, writer_pragmas: &'static str) -> Result<Sqlite, StoreError> {
         let writer_conn = open(path, writer_pragmas)?;
+        // This connection's commits no longer checkpoint; the checkpointer does.
+        writer_conn.execute_batch("PRAGMA wal_autocheckpoint = 0")?;
+        let checkpointer = start_checkpointer(open(path, writer_pragmas)?)?;
         Ok(Sqlite {
             path: path.to_owned(),
             readers: Mutex::new(Vec::new()),
-            writer: GroupCommit::start(writer_conn).map_err(StoreError::WriterThread)?,
+            writer: GroupCommit::start(writer_conn, checkpointer)
+                .map_err(StoreError::WriterThread)?,
         })
     }
 
@@ -56,6 +74,46 @@ impl Sqlite {
     ) -> Result<Vec<Written>, StoreError> {
         self.writer.write(statements).await
     }
+}
+
+/// Starts the checkpointer thread; the writer pokes it after each commit (a poke that finds
+/// one waiting is dropped). It ends when the writer does.
+fn start_checkpointer(conn: Connection) -> Result<SyncSender<()>, StoreError> {
+    let (poke, poked) = mpsc::sync_channel::<()>(1);
+    std::thread::Builder::new()
+        .name("urad-db-checkpoint".into())
+        .spawn(move || {
+            let mut last = Instant::now();
+            loop {
+                match poked.recv_timeout(CHECKPOINT_EVERY) {
+                    Ok(()) => {}
+                    Err(RecvTimeoutError::Timeout) => continue,
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+                // Commits since the last checkpoint: copy them, at most every CHECKPOINT_EVERY.
+                if let Some(rest) = CHECKPOINT_EVERY.checked_sub(last.elapsed()) {
+                    std::thread::sleep(rest);
+                }
+                last = Instant::now();
+                if let Err(e) = checkpoint(&conn) {
+                    tracing::warn!(error = %e, "WAL checkpoint failed; the next one retries");
+                }
+            }
+            // The last writes: into the database file before the process ends.
+            let _ = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)");
+        })
+        .map_err(StoreError::WriterThread)?;
+    Ok(poke)
+}
+
+/// A passive checkpoint, which never stops the writer; a restarting one when the WAL has
+/// grown past [`WAL_RESTART_PAGES`] (the writer waits for it, through its busy timeout).
+fn checkpoint(conn: &Connection) -> Result<(), rusqlite::Error> {
+    let wal_pages: i64 = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get(1))?;
+    if wal_pages > WAL_RESTART_PAGES {
+        conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))?;
+    }
+    Ok(())
 }
 
 /// Opens a connection to the file and configures it.
