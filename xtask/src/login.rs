@@ -84,6 +84,25 @@ struct Target {
 }
 
 pub fn login(args: &[&str]) -> Result<()> {
+    // The load driver shares the two cores with the servers, so its own cost per request
+    // comes off the faster server's rate most: it runs as a release build, as oha does for
+    // `bench pages`. `cargo xtask` builds xtask unoptimised; hand over to a release build.
+    if cfg!(debug_assertions) {
+        return crate::run(
+            crate::cargo()
+                .args([
+                    "run",
+                    "--quiet",
+                    "--release",
+                    "--locked",
+                    "-p",
+                    "xtask",
+                    "--",
+                ])
+                .args(["bench", "login"])
+                .args(args),
+        );
+    }
     let o = options(args)?;
     let want = |name: &str| o.only.as_deref().is_none_or(|only| only == name);
     if let Some(only) = &o.only {

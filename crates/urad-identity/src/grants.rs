@@ -246,7 +246,7 @@ async fn why_code_refused(
 ) -> GrantError {
     let row = match db
         .fetch_optional(
-            sql("SELECT client_id, redirect_uri, code_challenge, expires_at, used_at FROM authorization_code \
+            sql("SELECT client_id, sid, redirect_uri, code_challenge, expires_at, used_at FROM authorization_code \
                  WHERE code_sha256 = $1")
             .bind(hash),
         )
@@ -277,7 +277,11 @@ async fn why_code_refused(
         Err(e) => return e.into(),
     };
     if why == GrantError::Replayed {
-        if let Err(e) = revoke_family(db, now, &family_of_code(hash)).await {
+        let sid = match row.get::<String>("sid") {
+            Ok(sid) => sid,
+            Err(e) => return e.into(),
+        };
+        if let Err(e) = revoke_family(db, now, &sid, &family_of_code(hash)).await {
             return e;
         }
     }
@@ -289,11 +293,15 @@ fn family_of_code(code_hash: &str) -> String {
     format!("code:{code_hash}")
 }
 
-async fn revoke_family(db: &Db, now: i64, family: &str) -> Result<(), GrantError> {
+/// Revokes a family of refresh tokens, found by its session and its name (the index is on
+/// both: every family belongs to one session).
+async fn revoke_family(db: &Db, now: i64, sid: &str, family: &str) -> Result<(), GrantError> {
     db.write_one(
-        sql("UPDATE refresh_token SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(family),
+        sql("UPDATE refresh_token SET revoked_at = $1 \
+             WHERE sid = $2 AND family_id = $3 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(sid)
+        .bind(family),
     )
     .await?;
     Ok(())
@@ -386,7 +394,7 @@ pub async fn rotate_refresh(
     }
     let row = db
         .fetch_optional(
-            sql("SELECT family_id, client_id, expires_at, revoked_at, \
+            sql("SELECT family_id, client_id, sid, expires_at, revoked_at, \
                  CAST(CASE WHEN used_at IS NOT NULL OR EXISTS \
                  (SELECT 1 FROM refresh_token s WHERE s.parent_sha256 = t.token_sha256) THEN 1 ELSE 0 END AS BIGINT) AS spent \
                  FROM refresh_token t WHERE token_sha256 = $1")
@@ -401,7 +409,13 @@ pub async fn rotate_refresh(
         return Err(GrantError::Revoked);
     }
     if row.get::<bool>("spent")? {
-        revoke_family(db, now, &row.get::<String>("family_id")?).await?;
+        revoke_family(
+            db,
+            now,
+            &row.get::<String>("sid")?,
+            &row.get::<String>("family_id")?,
+        )
+        .await?;
         return Err(GrantError::Replayed);
     }
     Err(GrantError::Expired)
@@ -418,7 +432,7 @@ pub async fn revoke_refresh(
 ) -> Result<bool, GrantError> {
     let row = db
         .fetch_optional(
-            sql("SELECT family_id, client_id FROM refresh_token WHERE token_sha256 = $1")
+            sql("SELECT family_id, client_id, sid FROM refresh_token WHERE token_sha256 = $1")
                 .bind(storage_key(token)),
         )
         .await?;
@@ -428,7 +442,13 @@ pub async fn revoke_refresh(
     if row.get::<String>("client_id")? != client_id {
         return Ok(false);
     }
-    revoke_family(db, clock.now(), &row.get::<String>("family_id")?).await?;
+    revoke_family(
+        db,
+        clock.now(),
+        &row.get::<String>("sid")?,
+        &row.get::<String>("family_id")?,
+    )
+    .await?;
     Ok(true)
 }
 
