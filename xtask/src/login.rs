@@ -443,12 +443,14 @@ impl User {
         let res = req.send().await?;
         for value in res.headers().get_all(SET_COOKIE) {
             let Ok(value) = value.to_str() else { continue };
-            let pair = value.split(';').next().unwrap_or_default();
+            let (pair, attributes) = value.split_once(';').unwrap_or((value, ""));
             let Some((name, v)) = pair.split_once('=') else {
                 continue;
             };
-            let lower = value.to_ascii_lowercase();
-            if v.trim().is_empty() || lower.contains("max-age=0") || lower.contains("1970") {
+            // Only the attributes say whether the cookie is deleted: a random base64 value
+            // contains "1970" about once in 400 000 cookies, and the next request then came
+            // without the sign-in cookie and was refused as if from another browser.
+            if v.trim().is_empty() || deletes_cookie(attributes) {
                 self.jar.remove(name.trim());
             } else {
                 self.jar.insert(name.trim().to_owned(), v.trim().to_owned());
@@ -609,6 +611,15 @@ struct Form {
 
 /// The first `method="post"` form of a page: its action and hidden inputs. Enough for the two
 /// known sign-in pages; not an HTML parser.
+/// Whether a Set-Cookie's attributes (after the first `;`) delete the cookie: `Max-Age=0`
+/// or an `Expires` in 1970, as servers write it.
+fn deletes_cookie(attributes: &str) -> bool {
+    attributes.split(';').any(|a| {
+        let a = a.trim().to_ascii_lowercase();
+        a == "max-age=0" || (a.starts_with("expires=") && a.contains("1970"))
+    })
+}
+
 fn post_form(html: &str) -> Option<Form> {
     let lower = html.to_ascii_lowercase();
     let mut from = 0;
@@ -790,6 +801,19 @@ mod tests {
                 ("state".to_owned(), "s".to_owned())
             ]
         );
+    }
+
+    #[test]
+    fn only_attributes_delete_a_cookie() {
+        assert!(deletes_cookie(" Path=/; Max-Age=0; HttpOnly"));
+        assert!(deletes_cookie(
+            " Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
+        ));
+        assert!(!deletes_cookie(
+            " Path=/; Max-Age=900; HttpOnly; SameSite=Lax"
+        ));
+        assert!(!deletes_cookie(" Path=/; Max-Age=00900"));
+        assert!(!deletes_cookie(""));
     }
 
     #[test]
