@@ -1,6 +1,13 @@
 //! The database handle. One code path for both backends: queries are written once in the SQL
-//! both SQLite and PostgreSQL understand (`$1` placeholders, TEXT/BIGINT columns) and run
-//! through sqlx's `Any` driver; only the migrations exist per backend, because DDL differs.
+//! both SQLite and PostgreSQL understand (`$1` placeholders, TEXT/BIGINT columns); only the
+//! migrations exist per backend, because DDL differs. Two ways to run a query:
+//!
+//! - [`statement`]s (`sql("…").bind(…)` with [`Db::fetch_optional`], [`Db::fetch_all`],
+//!   [`Db::write`]) for the hot paths: on SQLite straight on its C API (`sqlite.rs`,
+//!   `group_commit.rs`), on PostgreSQL through sqlx;
+//! - sqlx's `Any` driver on [`Db::reader`], [`Db::writer`] and [`Db::begin_write`] for the rest
+//!   (transactions with logic between statements, rarely used writes).
+//!
 //! See docs/adr/0001-persistence.md.
 
 mod group_commit;
@@ -64,8 +71,8 @@ impl Backend {
     }
 }
 
-/// Connections to the database, SQLite or PostgreSQL: [`Db::reader`] for statements that only
-/// read, [`Db::writer`] for those that write.
+/// Connections to the database, SQLite or PostgreSQL: the [`statement`] methods, and sqlx
+/// pools — [`Db::reader`] for statements that only read, [`Db::writer`] for those that write.
 ///
 /// On PostgreSQL both are the same pool. On SQLite, which has one writer at a time, the writer
 /// is a pool of one connection: writes queue for it in the process, in order and without
