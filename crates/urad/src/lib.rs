@@ -184,6 +184,32 @@ impl ContentArgs {
         })
     }
 
+    /// The online forms under `forms/` (none when there is no such folder), loaded and
+    /// checked: every problem in every definition is reported with file, line and field.
+    pub fn forms(&self) -> Result<urad_forms::Forms, ContentErrors> {
+        let Some(dir) = self.folder() else {
+            let files: Vec<(String, ContentFile)> = BuiltInContent::iter()
+                .filter_map(|p| {
+                    let relative = p.strip_prefix("forms/")?.to_owned();
+                    let text = BuiltInContent::get(&p)?;
+                    Some((
+                        relative,
+                        ContentFile {
+                            name: format!("content/{p} (built in)"),
+                            text: String::from_utf8_lossy(&text.data).into_owned(),
+                        },
+                    ))
+                })
+                .collect();
+            return urad_forms::Forms::load(&files, "content/forms (built in)");
+        };
+        let forms = dir.join("forms");
+        if !forms.exists() {
+            return Ok(urad_forms::Forms::default());
+        }
+        urad_forms::Forms::load_dir(&forms)
+    }
+
     /// Where the content comes from, for people.
     pub fn describe(&self) -> String {
         match &self.content_dir {
@@ -332,6 +358,8 @@ pub async fn start_with_env(
     // A clients file that does not validate, or a client secret that is missing, stops the
     // start before anything is touched.
     let clients = args.content.clients().map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Not served yet (issue #4 is under way); a broken definition stops the start all the same.
+    args.content.forms().map_err(|e| anyhow::anyhow!("{e}"))?;
     let clients = client_content::with_secrets(clients, env).map_err(|e| {
         anyhow::anyhow!("cannot register the clients declared in the content:\n{e}")
     })?;
@@ -569,20 +597,24 @@ pub async fn run(cli: Cli) -> Result<()> {
             let n = seed(&db, &args.content).await?;
             println!("loaded {n} services from {}", args.content.describe());
         }
-        Command::CheckContent(args) => match (args.source()?.validate(), args.clients()) {
-            (Ok(data), Ok(clients)) => println!(
-                "{} services, {} agendas, {} life situations, {} clients: all valid",
-                data.services.len(),
-                data.agendas.len(),
-                data.situations.len(),
-                clients.len()
-            ),
-            (catalogue, clients) => {
-                let mut all = catalogue.err().map(|e| e.0).unwrap_or_default();
-                all.extend(clients.err().map(|e| e.0).unwrap_or_default());
-                anyhow::bail!("{}", ContentErrors(all));
+        Command::CheckContent(args) => {
+            match (args.source()?.validate(), args.clients(), args.forms()) {
+                (Ok(data), Ok(clients), Ok(forms)) => println!(
+                    "{} services, {} agendas, {} life situations, {} clients, {} forms: all valid",
+                    data.services.len(),
+                    data.agendas.len(),
+                    data.situations.len(),
+                    clients.len(),
+                    forms.all_latest().count()
+                ),
+                (catalogue, clients, forms) => {
+                    let mut all = catalogue.err().map(|e| e.0).unwrap_or_default();
+                    all.extend(clients.err().map(|e| e.0).unwrap_or_default());
+                    all.extend(forms.err().map(|e| e.0).unwrap_or_default());
+                    anyhow::bail!("{}", ContentErrors(all));
+                }
             }
-        },
+        }
         Command::Openapi => println!("{}", urad_web::openapi_json()),
         Command::Keys(KeysCommand::Rotate(store)) => {
             let db = store.open().await?;

@@ -87,6 +87,18 @@ fn check_content_reports_file_line_and_field() {
          redirect_uris = [\"http://rp.example.cz/cb\"]\npublic = true\n",
     )
     .unwrap();
+    // A form whose UI hints name a field its schema does not have.
+    let form = content.join("forms/obecne-podani");
+    std::fs::create_dir_all(&form).unwrap();
+    let forms = src.join("forms/obecne-podani");
+    std::fs::copy(forms.join("v1.schema.json"), form.join("v1.schema.json")).unwrap();
+    std::fs::write(
+        form.join("v1.toml"),
+        std::fs::read_to_string(forms.join("v1.toml"))
+            .unwrap()
+            .replace("\"subject\", \"reference\"", "\"subjekt\", \"reference\""),
+    )
+    .unwrap();
     let out = Command::new(URAD)
         .arg("check-content")
         .arg("--content-dir")
@@ -103,6 +115,14 @@ fn check_content_reports_file_line_and_field() {
     assert!(err.contains("clients.toml:2:6: field `id`"), "{err}");
     assert!(
         err.contains("clients.toml:4:18: field `redirect_uris`: redirect URI `http://rp.example.cz/cb` is not allowed"),
+        "{err}"
+    );
+    // And the forms.
+    assert!(
+        err.contains("forms/obecne-podani/v1.toml:13:")
+            && err.contains(
+                "field `steps.submission.fields`: `subjekt` is not a field of the schema"
+            ),
         "{err}"
     );
 }
@@ -128,7 +148,7 @@ fn the_binary_carries_the_demo_content_for_anywhere_else() {
         .unwrap()
         .count();
     assert!(text.starts_with(&format!("{services} services")), "{text}");
-    assert!(text.contains(" 2 clients: all valid"), "{text}");
+    assert!(text.contains(" 2 clients, 5 forms: all valid"), "{text}");
 }
 
 #[test]
