@@ -32,6 +32,20 @@ impl FormDefinition {
                     format!("{field}.{name}")
                 };
             }
+            // A whole group missing (`sender`): the error goes to its first field on the form,
+            // where the person can act on it.
+            if self.field_type(&field).is_none() {
+                let group = format!("{field}.");
+                if let Some(first) = self
+                    .ui
+                    .steps
+                    .iter()
+                    .flat_map(|s| s.fields.iter())
+                    .find(|f| f.starts_with(&group))
+                {
+                    field = first.clone();
+                }
+            }
             if found.iter().any(|f| f.field == field) {
                 continue;
             }

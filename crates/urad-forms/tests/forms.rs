@@ -311,3 +311,13 @@ fn a_part_of_the_schema_can_depend_on_an_answer() {
     let shown = form.ui.fields["municipalities"].show_if.as_ref().unwrap();
     assert!(shown.holds(&data));
 }
+
+#[test]
+fn a_missing_group_is_reported_at_its_first_field() {
+    let forms = shipped();
+    let form = forms.latest("obecne-podani").unwrap();
+    let errors = form.check(&json!({"subject": "Věc", "text": "Text"}), Lang::En);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].field, "sender.name");
+    assert_eq!(errors[0].message, "Fill in “Full name or organisation”.");
+}

@@ -1,0 +1,299 @@
+//! The e-filing office (podatelna): drafts of online forms kept on the server, and their
+//! submission — validated again, committed atomically with its registry-journal entry, a
+//! reference number unique per office and year (`KUMSK 12345/2026`) and a receipt sequence
+//! per scope (a grant call, a service) that increases by one in commit order.
+//!
+//! Why the numbers hold under a surge and across processes: both come from rows of
+//! `filing_counter` updated inside the submission's own transaction. On PostgreSQL the row
+//! stays locked until that transaction commits, so the next submission of the same scope gets
+//! the next number only after the previous one is committed — numbers follow commit order —
+//! and a transaction that rolls back gives its number back: no gaps. On SQLite the one writer
+//! commits the writes in order (group commit, `urad-store`), with the same effect. The receipt
+//! instant is the later of the server's clock and the scope's last instant, so instants never
+//! go back in sequence order, whichever process's clock gave them.
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use urad_core::{Clock, Lang};
+use urad_forms::{FieldError, Forms};
+use urad_store::statement::Row;
+use urad_store::{sql, Db, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum FilingError {
+    #[error("no such draft of this person")]
+    UnknownDraft,
+    #[error("no form `{0}`")]
+    UnknownForm(String),
+    #[error("the draft was submitted already and can no longer change")]
+    AlreadySubmitted,
+    #[error("the draft changed while it was being submitted; submit it again")]
+    Changed,
+    #[error("the data do not match the form: {0:?}")]
+    Invalid(Vec<FieldError>),
+    #[error("database error: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// A draft as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Draft {
+    pub id: String,
+    pub person_id: String,
+    pub form_id: String,
+    pub form_version: u32,
+    pub data: Value,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub submitted_at: Option<i64>,
+}
+
+/// What the filing office confirms it received.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    /// The submission's id (its draft's).
+    pub id: String,
+    /// `KUMSK 12345/2026`.
+    pub reference: String,
+    pub scope: String,
+    pub sequence: i64,
+    /// Unix seconds, from the server's clock.
+    pub received_at: i64,
+    pub person_id: String,
+    pub form_id: String,
+    pub form_version: u32,
+    /// SHA-256 (hex) of the submitted data exactly as stored.
+    pub data_sha256: String,
+}
+
+/// A new draft id: 256 random bits, base64url.
+fn new_id() -> String {
+    let mut bytes = [0u8; 32];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Starts a draft of the latest version of `form_id` for `person_id`; returns its id.
+pub async fn start_draft(
+    db: &Db,
+    clock: &dyn Clock,
+    forms: &Forms,
+    person_id: &str,
+    form_id: &str,
+    data: &Value,
+) -> Result<String, FilingError> {
+    let form = forms
+        .latest(form_id)
+        .ok_or_else(|| FilingError::UnknownForm(form_id.to_owned()))?;
+    let id = new_id();
+    let now = clock.now();
+    db.write_one(
+        sql("INSERT INTO draft (id, person_id, form_id, form_version, data, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6)")
+        .bind(&id)
+        .bind(person_id)
+        .bind(form_id)
+        .bind(i64::from(form.version))
+        .bind(data.to_string())
+        .bind(now),
+    )
+    .await?;
+    Ok(id)
+}
+
+/// Replaces a draft's data (any part of it may be incomplete or wrong while it is a draft).
+pub async fn save_draft(
+    db: &Db,
+    clock: &dyn Clock,
+    person_id: &str,
+    draft_id: &str,
+    data: &Value,
+) -> Result<(), FilingError> {
+    let written = db
+        .write_one(
+            sql("UPDATE draft SET data = $1, updated_at = $2 \
+                 WHERE id = $3 AND person_id = $4 AND submitted_at IS NULL")
+            .bind(data.to_string())
+            .bind(clock.now())
+            .bind(draft_id)
+            .bind(person_id),
+        )
+        .await?;
+    if written.changed == 1 {
+        return Ok(());
+    }
+    match draft(db, person_id, draft_id).await? {
+        Some(_) => Err(FilingError::AlreadySubmitted),
+        None => Err(FilingError::UnknownDraft),
+    }
+}
+
+/// A person's draft; `None` when it does not exist or is someone else's.
+pub async fn draft(db: &Db, person_id: &str, draft_id: &str) -> Result<Option<Draft>, FilingError> {
+    let row = db
+        .fetch_optional(
+            sql("SELECT id, person_id, form_id, form_version, data, created_at, updated_at, submitted_at \
+                 FROM draft WHERE id = $1 AND person_id = $2")
+            .bind(draft_id)
+            .bind(person_id),
+        )
+        .await?;
+    row.map(|r| draft_from(&r)).transpose()
+}
+
+fn draft_from(row: &Row) -> Result<Draft, FilingError> {
+    let data: String = row.get("data")?;
+    Ok(Draft {
+        id: row.get("id")?,
+        person_id: row.get("person_id")?,
+        form_id: row.get("form_id")?,
+        form_version: u32::try_from(row.get::<i64>("form_version")?).unwrap_or(0),
+        data: serde_json::from_str(&data).map_err(|_| StoreError::Column {
+            column: "data".into(),
+            problem: "not JSON",
+        })?,
+        created_at: row.get("created_at")?,
+        updated_at: row.get("updated_at")?,
+        submitted_at: row.get("submitted_at")?,
+    })
+}
+
+/// The calendar year of an instant in Europe/Prague (reference numbers count per year).
+pub fn prague_year(unix_seconds: i64) -> i64 {
+    let prague = jiff::tz::TimeZone::get("Europe/Prague").unwrap_or(jiff::tz::TimeZone::UTC);
+    jiff::Timestamp::from_second(unix_seconds)
+        .map(|t| i64::from(t.to_zoned(prague).year()))
+        .unwrap_or(1970)
+}
+
+/// Who submits which draft, counted in which scope, and the language of any error messages.
+#[derive(Clone, Copy, Debug)]
+pub struct SubmitRequest<'a> {
+    pub person_id: &'a str,
+    pub draft_id: &'a str,
+    /// What the receipt sequence counts in: a grant call (`call:KD-2026`) or a form.
+    pub scope: &'a str,
+    pub lang: Lang,
+}
+
+/// Submits a draft: validates its data against the form version it was filled with, then in
+/// one atomic write marks the draft submitted, takes the scope's next receipt sequence and
+/// the office's next reference number of the year, and enters the submission in the registry
+/// journal. Submitting the same draft again returns the first receipt.
+pub async fn submit(
+    db: &Db,
+    clock: &dyn Clock,
+    forms: &Forms,
+    office_code: &str,
+    request: &SubmitRequest<'_>,
+) -> Result<Receipt, FilingError> {
+    let SubmitRequest {
+        person_id,
+        draft_id,
+        scope,
+        lang,
+    } = *request;
+    let draft = draft(db, person_id, draft_id)
+        .await?
+        .ok_or(FilingError::UnknownDraft)?;
+    if draft.submitted_at.is_some() {
+        return receipt(db, person_id, draft_id)
+            .await?
+            .ok_or(FilingError::AlreadySubmitted);
+    }
+    let form = forms
+        .version(&draft.form_id, draft.form_version)
+        .ok_or_else(|| {
+            FilingError::UnknownForm(format!("{} v{}", draft.form_id, draft.form_version))
+        })?;
+    let errors = form.check(&draft.data, lang);
+    if !errors.is_empty() {
+        return Err(FilingError::Invalid(errors));
+    }
+    let data = draft.data.to_string();
+    let data_sha256 = hex(&Sha256::digest(data.as_bytes()));
+    let now = clock.now();
+    let year = prague_year(now);
+    let sequence_counter = format!("sequence:{scope}");
+    let reference_counter = format!("reference:{office_code}:{year}");
+    let counter = |name: &str| {
+        sql("INSERT INTO filing_counter (name, value, last_at) VALUES ($1, 1, $2) \
+             ON CONFLICT (name) DO UPDATE SET value = filing_counter.value + 1, \
+             last_at = CASE WHEN filing_counter.last_at > $2 THEN filing_counter.last_at ELSE $2 END")
+        .bind(name)
+        .bind(now)
+        .only_if_previous_changed()
+    };
+    let written = db
+        .write([
+            // The draft exactly as validated, once: `data` must not have changed meanwhile.
+            sql("UPDATE draft SET submitted_at = $1 \
+                 WHERE id = $2 AND person_id = $3 AND submitted_at IS NULL AND data = $4")
+            .bind(now)
+            .bind(draft_id)
+            .bind(person_id)
+            .bind(data.clone()),
+            counter(&sequence_counter),
+            counter(&reference_counter),
+            sql("INSERT INTO submission (id, reference, reference_year, reference_number, scope, sequence, \
+                 received_at, person_id, form_id, form_version, data, data_sha256) \
+                 SELECT $1, $2 || ' ' || r.value || '/' || $3, $3, r.value, $4, s.value, s.last_at, \
+                 $5, $6, $7, $8, $9 \
+                 FROM filing_counter s, filing_counter r WHERE s.name = $10 AND r.name = $11")
+            .bind(draft_id)
+            .bind(office_code)
+            .bind(year)
+            .bind(scope)
+            .bind(person_id)
+            .bind(draft.form_id.as_str())
+            .bind(i64::from(draft.form_version))
+            .bind(data)
+            .bind(data_sha256)
+            .bind(sequence_counter.as_str())
+            .bind(reference_counter.as_str())
+            .only_if_previous_changed(),
+        ])
+        .await?;
+    if written.len() < 4 {
+        // Not submitted by this call: another submitted it first, or the data changed.
+        return match receipt(db, person_id, draft_id).await? {
+            Some(r) => Ok(r),
+            None => Err(FilingError::Changed),
+        };
+    }
+    receipt(db, person_id, draft_id)
+        .await?
+        .ok_or(FilingError::Changed)
+}
+
+/// The receipt of a person's submission.
+pub async fn receipt(
+    db: &Db,
+    person_id: &str,
+    submission_id: &str,
+) -> Result<Option<Receipt>, FilingError> {
+    let row = db
+        .fetch_optional(
+            sql("SELECT id, reference, scope, sequence, received_at, person_id, form_id, form_version, data_sha256 \
+                 FROM submission WHERE id = $1 AND person_id = $2")
+            .bind(submission_id)
+            .bind(person_id),
+        )
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some(Receipt {
+        id: row.get("id")?,
+        reference: row.get("reference")?,
+        scope: row.get("scope")?,
+        sequence: row.get("sequence")?,
+        received_at: row.get("received_at")?,
+        person_id: row.get("person_id")?,
+        form_id: row.get("form_id")?,
+        form_version: u32::try_from(row.get::<i64>("form_version")?).unwrap_or(0),
+        data_sha256: row.get("data_sha256")?,
+    }))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
