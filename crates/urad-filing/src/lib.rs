@@ -12,6 +12,8 @@
 //! instant is the later of the server's clock and the scope's last instant, so instants never
 //! go back in sequence order, whichever process's clock gave them.
 
+pub mod merkle;
+
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use urad_core::{Clock, Lang};
