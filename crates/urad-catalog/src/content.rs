@@ -9,6 +9,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 use urad_core::content::{check_text, error_at, file_error, file_error_field, parse};
+use urad_core::content::{list_dir, read_file};
 pub use urad_core::content::{ContentError, ContentErrors, ContentFile};
 use urad_core::{ApplicantType, Channel, Czk, Text};
 
@@ -24,27 +25,11 @@ pub struct ContentSource {
 impl ContentSource {
     /// Reads `office.toml`, `agendas.toml`, `life-situations.toml` and `services/*.toml`.
     pub fn read_dir(dir: &Path) -> Result<ContentSource, ContentErrors> {
-        let read = |path: PathBuf| -> Result<ContentFile, ContentErrors> {
-            let name = path.display().to_string();
-            std::fs::read_to_string(&path)
-                .map(|text| ContentFile {
-                    name: name.clone(),
-                    text,
-                })
-                .map_err(|e| ContentErrors(vec![file_error(&name, format!("cannot read: {e}"))]))
-        };
-        let services_dir = dir.join("services");
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(&services_dir)
-            .map_err(|e| {
-                ContentErrors(vec![file_error(
-                    &services_dir.display().to_string(),
-                    format!("cannot read the folder: {e}"),
-                )])
-            })?
-            .filter_map(|entry| entry.ok().map(|e| e.path()))
+        let read = |path: PathBuf| read_file(&path);
+        let paths: Vec<PathBuf> = list_dir(&dir.join("services"))?
+            .into_iter()
             .filter(|p| p.extension().is_some_and(|ext| ext == "toml"))
             .collect();
-        paths.sort();
         Ok(ContentSource {
             office: read(dir.join("office.toml"))?,
             agendas: read(dir.join("agendas.toml"))?,

@@ -48,6 +48,32 @@ pub struct ContentFile {
     pub text: String,
 }
 
+/// Reads a content file from disk; its name in errors is its path.
+pub fn read_file(path: &std::path::Path) -> Result<ContentFile, ContentErrors> {
+    let name = path.display().to_string();
+    std::fs::read_to_string(path)
+        .map(|text| ContentFile {
+            name: name.clone(),
+            text,
+        })
+        .map_err(|e| ContentErrors(vec![file_error(&name, format!("cannot read: {e}"))]))
+}
+
+/// The entries of a content folder, sorted by name (so errors come in a stable order).
+pub fn list_dir(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, ContentErrors> {
+    let mut paths: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| {
+            ContentErrors(vec![file_error(
+                &dir.display().to_string(),
+                format!("cannot read the folder: {e}"),
+            )])
+        })?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
 /// Records an error for each language in which `text` is empty.
 pub fn check_text(
     file: &ContentFile,

@@ -449,16 +449,7 @@ fn check_ui(
                 format!("{:?} cannot fill a field of type `{ty}`", f.widget),
             ));
         }
-        check_text(
-            file,
-            &f.label,
-            span.clone(),
-            &format!("{name}.label"),
-            errors,
-        );
-        if let Some(help) = &f.help {
-            check_text(file, help, span.clone(), &format!("{name}.help"), errors);
-        }
+        check_label(file, &f.label, f.help.as_ref(), span.clone(), &name, errors);
         for (keyword, text) in &f.errors {
             if !KEYWORDS.contains(&keyword.as_str()) {
                 errors.push(error_at(
@@ -545,16 +536,14 @@ fn check_ui(
             ));
         }
         slot_ids.push(&slot.id);
-        check_text(
+        check_label(
             file,
             &slot.label,
+            slot.help.as_ref(),
             span.clone(),
-            &format!("{name}.label"),
+            &name,
             errors,
         );
-        if let Some(help) = &slot.help {
-            check_text(file, help, span.clone(), &format!("{name}.help"), errors);
-        }
         if slot.types.is_empty() {
             errors.push(error_at(
                 file,
@@ -599,6 +588,21 @@ fn check_ui(
                 &at,
             );
         }
+    }
+}
+
+/// A label and its optional help, both needed in Czech and English.
+fn check_label(
+    file: &ContentFile,
+    label: &Text,
+    help: Option<&Text>,
+    span: std::ops::Range<usize>,
+    name: &str,
+    errors: &mut Vec<ContentError>,
+) {
+    check_text(file, label, span.clone(), &format!("{name}.label"), errors);
+    if let Some(help) = help {
+        check_text(file, help, span, &format!("{name}.help"), errors);
     }
 }
 

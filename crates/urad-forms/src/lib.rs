@@ -13,7 +13,9 @@ pub use validate::FieldError;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use urad_core::content::{file_error, ContentError, ContentErrors, ContentFile};
+use urad_core::content::{
+    file_error, list_dir, read_file, ContentError, ContentErrors, ContentFile,
+};
 
 /// Every version of every form, loaded and checked.
 #[derive(Clone, Debug, Default)]
@@ -110,46 +112,19 @@ impl Forms {
     pub fn load_dir(dir: &Path) -> Result<Forms, ContentErrors> {
         let shown = dir.display().to_string();
         let mut files = Vec::new();
-        let entries = std::fs::read_dir(dir)
-            .map_err(|e| ContentErrors(vec![file_error(&shown, format!("cannot read: {e}"))]))?;
-        let mut folders: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-        folders.sort();
-        for folder in folders.into_iter().filter(|p| p.is_dir()) {
+        for folder in list_dir(dir)?.into_iter().filter(|p| p.is_dir()) {
             let id = folder
                 .file_name()
                 .unwrap_or_default()
                 .to_string_lossy()
                 .into_owned();
-            let mut names: Vec<_> = std::fs::read_dir(&folder)
-                .map_err(|e| {
-                    ContentErrors(vec![file_error(
-                        &folder.display().to_string(),
-                        format!("cannot read: {e}"),
-                    )])
-                })?
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .collect();
-            names.sort();
-            for path in names {
+            for path in list_dir(&folder)? {
                 let name = path
                     .file_name()
                     .unwrap_or_default()
                     .to_string_lossy()
                     .into_owned();
-                let text = std::fs::read_to_string(&path).map_err(|e| {
-                    ContentErrors(vec![file_error(
-                        &path.display().to_string(),
-                        format!("cannot read: {e}"),
-                    )])
-                })?;
-                files.push((
-                    format!("{id}/{name}"),
-                    ContentFile {
-                        name: format!("{shown}/{id}/{name}"),
-                        text,
-                    },
-                ));
+                files.push((format!("{id}/{name}"), read_file(&path)?));
             }
         }
         Forms::load(&files, &shown)
