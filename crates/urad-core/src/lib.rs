@@ -265,9 +265,20 @@ impl Clock for ManualClock {
     }
 }
 
+/// Bytes as lowercase hexadecimal (digests in receipts, ETags, stored hashes).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_is_lowercase_two_digits_a_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa0, 0xff]), "000fa0ff");
+        assert_eq!(hex(&[]), "");
+    }
 
     #[test]
     fn vocabulary_round_trips_and_rejects_unknown() {

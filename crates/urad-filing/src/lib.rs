@@ -16,7 +16,7 @@ pub mod merkle;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use urad_core::{Clock, Lang};
+use urad_core::{hex, Clock, Lang};
 use urad_forms::{FieldError, Forms};
 use urad_store::statement::Row;
 use urad_store::{sql, Db, StoreError};
@@ -68,7 +68,7 @@ pub struct Receipt {
     pub data_sha256: String,
 }
 
-/// A new draft id: 256 random bits, base64url.
+/// A new draft id: 256 random bits, hexadecimal.
 fn new_id() -> String {
     let mut bytes = [0u8; 32];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
@@ -241,7 +241,8 @@ pub async fn submit(
                  received_at, person_id, form_id, form_version, data, data_sha256) \
                  SELECT $1, $2 || ' ' || r.value || '/' || $3, $3, r.value, $4, s.value, s.last_at, \
                  $5, $6, $7, $8, $9 \
-                 FROM filing_counter s, filing_counter r WHERE s.name = $10 AND r.name = $11")
+                 FROM filing_counter s, filing_counter r WHERE s.name = $10 AND r.name = $11 \
+                 RETURNING reference, sequence, received_at")
             .bind(draft_id)
             .bind(office_code)
             .bind(year)
@@ -250,22 +251,29 @@ pub async fn submit(
             .bind(draft.form_id.as_str())
             .bind(i64::from(draft.form_version))
             .bind(data)
-            .bind(data_sha256)
+            .bind(data_sha256.as_str())
             .bind(sequence_counter.as_str())
             .bind(reference_counter.as_str())
             .only_if_previous_changed(),
         ])
         .await?;
-    if written.len() < 4 {
+    let Some(row) = written.get(3).and_then(|w| w.rows.first()) else {
         // Not submitted by this call: another submitted it first, or the data changed.
-        return match receipt(db, person_id, draft_id).await? {
-            Some(r) => Ok(r),
-            None => Err(FilingError::Changed),
-        };
-    }
-    receipt(db, person_id, draft_id)
-        .await?
-        .ok_or(FilingError::Changed)
+        return receipt(db, person_id, draft_id)
+            .await?
+            .ok_or(FilingError::Changed);
+    };
+    Ok(Receipt {
+        id: draft_id.to_owned(),
+        reference: row.get("reference")?,
+        scope: scope.to_owned(),
+        sequence: row.get("sequence")?,
+        received_at: row.get("received_at")?,
+        person_id: person_id.to_owned(),
+        form_id: draft.form_id,
+        form_version: draft.form_version,
+        data_sha256,
+    })
 }
 
 /// The receipt of a person's submission.
@@ -294,8 +302,4 @@ pub async fn receipt(
         form_version: u32::try_from(row.get::<i64>("form_version")?).unwrap_or(0),
         data_sha256: row.get("data_sha256")?,
     }))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -399,16 +399,14 @@ fn check_ui(
                 ));
             }
         }
-        if let Some(c) = &step.show_if {
-            check_condition(
-                c,
-                file,
-                &format!("{field}.show_if"),
-                field_types,
-                errors,
-                &at,
-            );
-        }
+        check_condition(
+            step.show_if.as_ref(),
+            file,
+            &format!("{field}.show_if"),
+            field_types,
+            errors,
+            &at,
+        );
     }
 
     for (path, ty) in field_types {
@@ -511,16 +509,14 @@ fn check_ui(
                 errors,
             );
         }
-        if let Some(c) = &f.show_if {
-            check_condition(
-                c,
-                file,
-                &format!("{name}.show_if"),
-                field_types,
-                errors,
-                &at,
-            );
-        }
+        check_condition(
+            f.show_if.as_ref(),
+            file,
+            &format!("{name}.show_if"),
+            field_types,
+            errors,
+            &at,
+        );
     }
 
     let mut slot_ids = Vec::new();
@@ -578,16 +574,14 @@ fn check_ui(
                 "is on no step".into(),
             ));
         }
-        if let Some(c) = &slot.show_if {
-            check_condition(
-                c,
-                file,
-                &format!("{name}.show_if"),
-                field_types,
-                errors,
-                &at,
-            );
-        }
+        check_condition(
+            slot.show_if.as_ref(),
+            file,
+            &format!("{name}.show_if"),
+            field_types,
+            errors,
+            &at,
+        );
     }
 }
 
@@ -606,14 +600,16 @@ fn check_label(
     }
 }
 
+/// Checks an optional condition (`show_if`).
 fn check_condition(
-    c: &Condition,
+    c: Option<&Condition>,
     file: &ContentFile,
     name: &str,
     field_types: &BTreeMap<String, String>,
     errors: &mut Vec<ContentError>,
     at: &dyn Fn(&str) -> std::ops::Range<usize>,
 ) {
+    let Some(c) = c else { return };
     if !field_types.contains_key(&c.field) {
         errors.push(error_at(
             file,

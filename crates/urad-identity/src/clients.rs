@@ -151,10 +151,7 @@ pub enum ClientError {
 }
 
 fn hex_sha256(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    urad_core::hex(&Sha256::digest(text.as_bytes()))
 }
 
 /// The shortest secret accepted from an operator (`secret_env` in `content/clients.toml`).

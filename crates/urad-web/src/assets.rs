@@ -3,6 +3,7 @@
 use axum::extract::Path;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use urad_core::hex;
 
 #[derive(rust_embed::RustEmbed)]
 #[folder = "assets/"]
@@ -39,8 +40,4 @@ pub(crate) async fn serve(Path(path): Path<String>, headers: HeaderMap) -> Respo
         h.insert(header::ETAG, v);
     }
     response
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

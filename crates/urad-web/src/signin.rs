@@ -87,6 +87,17 @@ pub(crate) fn add_cookie(
         .append(header::SET_COOKIE, set_cookie(issuer, base, value, max_age));
 }
 
+/// Binds a pending sign-in to this browser: the login cookie, for as long as a sign-in may take.
+fn add_login_cookie(response: &mut Response, issuer: &str, browser: &str) {
+    add_cookie(
+        response,
+        issuer,
+        LOGIN_COOKIE,
+        browser,
+        signin::PENDING_TTL_SECS,
+    );
+}
+
 pub(crate) fn cookie<'h>(headers: &'h HeaderMap, issuer: &str, base: &str) -> Option<&'h str> {
     let name = cookie_name(issuer, base);
     headers
@@ -261,13 +272,7 @@ async fn authorize_with(state: &AppState, params: Params, headers: &HeaderMap) -
                 redirect(&format!("{path}?login={id}"))
             };
             if existing.is_none() {
-                add_cookie(
-                    &mut response,
-                    &state.issuer,
-                    LOGIN_COOKIE,
-                    &browser,
-                    signin::PENDING_TTL_SECS,
-                );
+                add_login_cookie(&mut response, &state.issuer, &browser);
             }
             response
         }
@@ -910,13 +915,7 @@ async fn logout_with(
                 (stored, u.end_session_url(&id_token, &back, &up_state).await)
             {
                 response = redirect(&url);
-                add_cookie(
-                    &mut response,
-                    &state.issuer,
-                    LOGIN_COOKIE,
-                    &browser,
-                    signin::PENDING_TTL_SECS,
-                );
+                add_login_cookie(&mut response, &state.issuer, &browser);
             }
         }
     }
