@@ -48,6 +48,9 @@ pub struct Draft {
     pub created_at: i64,
     pub updated_at: i64,
     pub submitted_at: Option<i64>,
+    /// Counts every change of the draft (data or attachments); a submission commits the
+    /// revision it validated and no other.
+    pub revision: i64,
 }
 
 /// What the filing office confirms it received.
@@ -66,6 +69,24 @@ pub struct Receipt {
     pub form_version: u32,
     /// SHA-256 (hex) of the submitted data exactly as stored.
     pub data_sha256: String,
+    /// The submission's leaf in the receipt log (0, 1, 2 … in commit order over all scopes).
+    pub log_index: i64,
+    /// The files that came with it, in slot order and then the order they were added.
+    pub attachments: Vec<ReceiptAttachment>,
+}
+
+/// One attached file as the receipt names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReceiptAttachment {
+    /// The form's attachment slot.
+    pub slot: String,
+    /// The file's name as sanitised when it was uploaded.
+    pub file_name: String,
+    /// Decided from the content, not the name.
+    pub media_type: String,
+    pub size: i64,
+    /// SHA-256 (hex) of the file's bytes.
+    pub sha256: String,
 }
 
 /// A new draft id: 256 random bits, hexadecimal.
@@ -113,7 +134,7 @@ pub async fn save_draft(
 ) -> Result<(), FilingError> {
     let written = db
         .write_one(
-            sql("UPDATE draft SET data = $1, updated_at = $2 \
+            sql("UPDATE draft SET data = $1, updated_at = $2, revision = revision + 1 \
                  WHERE id = $3 AND person_id = $4 AND submitted_at IS NULL")
             .bind(data.to_string())
             .bind(clock.now())
@@ -134,7 +155,7 @@ pub async fn save_draft(
 pub async fn draft(db: &Db, person_id: &str, draft_id: &str) -> Result<Option<Draft>, FilingError> {
     let row = db
         .fetch_optional(
-            sql("SELECT id, person_id, form_id, form_version, data, created_at, updated_at, submitted_at \
+            sql("SELECT id, person_id, form_id, form_version, data, created_at, updated_at, submitted_at, revision \
                  FROM draft WHERE id = $1 AND person_id = $2")
             .bind(draft_id)
             .bind(person_id),
@@ -157,6 +178,7 @@ fn draft_from(row: &Row) -> Result<Draft, FilingError> {
         created_at: row.get("created_at")?,
         updated_at: row.get("updated_at")?,
         submitted_at: row.get("submitted_at")?,
+        revision: row.get("revision")?,
     })
 }
 
@@ -218,6 +240,8 @@ pub async fn submit(
     let year = prague_year(now);
     let sequence_counter = format!("sequence:{scope}");
     let reference_counter = format!("reference:{office_code}:{year}");
+    // Leaves of the receipt log count from 0, so the counter's value minus one.
+    let log_counter = "receipt-log";
     let counter = |name: &str| {
         sql("INSERT INTO filing_counter (name, value, last_at) VALUES ($1, 1, $2) \
              ON CONFLICT (name) DO UPDATE SET value = filing_counter.value + 1, \
@@ -228,21 +252,24 @@ pub async fn submit(
     };
     let written = db
         .write([
-            // The draft exactly as validated, once: `data` must not have changed meanwhile.
+            // The draft exactly as validated, once: neither its data nor its attachments may
+            // have changed meanwhile (`revision`).
             sql("UPDATE draft SET submitted_at = $1 \
-                 WHERE id = $2 AND person_id = $3 AND submitted_at IS NULL AND data = $4")
+                 WHERE id = $2 AND person_id = $3 AND submitted_at IS NULL AND revision = $4")
             .bind(now)
             .bind(draft_id)
             .bind(person_id)
-            .bind(data.clone()),
+            .bind(draft.revision),
             counter(&sequence_counter),
             counter(&reference_counter),
+            counter(log_counter),
             sql("INSERT INTO submission (id, reference, reference_year, reference_number, scope, sequence, \
-                 received_at, person_id, form_id, form_version, data, data_sha256) \
+                 received_at, person_id, form_id, form_version, data, data_sha256, log_index) \
                  SELECT $1, $2 || ' ' || r.value || '/' || $3, $3, r.value, $4, s.value, s.last_at, \
-                 $5, $6, $7, $8, $9 \
-                 FROM filing_counter s, filing_counter r WHERE s.name = $10 AND r.name = $11 \
-                 RETURNING reference, sequence, received_at")
+                 $5, $6, $7, $8, $9, l.value - 1 \
+                 FROM filing_counter s, filing_counter r, filing_counter l \
+                 WHERE s.name = $10 AND r.name = $11 AND l.name = $12 \
+                 RETURNING reference, sequence, received_at, log_index")
             .bind(draft_id)
             .bind(office_code)
             .bind(year)
@@ -254,10 +281,11 @@ pub async fn submit(
             .bind(data_sha256.as_str())
             .bind(sequence_counter.as_str())
             .bind(reference_counter.as_str())
+            .bind(log_counter)
             .only_if_previous_changed(),
         ])
         .await?;
-    let Some(row) = written.get(3).and_then(|w| w.rows.first()) else {
+    let Some(row) = written.get(4).and_then(|w| w.rows.first()) else {
         // Not submitted by this call: another submitted it first, or the data changed.
         return receipt(db, person_id, draft_id)
             .await?
@@ -273,6 +301,8 @@ pub async fn submit(
         form_id: draft.form_id,
         form_version: draft.form_version,
         data_sha256,
+        log_index: row.get("log_index")?,
+        attachments: Vec::new(),
     })
 }
 
@@ -284,7 +314,7 @@ pub async fn receipt(
 ) -> Result<Option<Receipt>, FilingError> {
     let row = db
         .fetch_optional(
-            sql("SELECT id, reference, scope, sequence, received_at, person_id, form_id, form_version, data_sha256 \
+            sql("SELECT id, reference, scope, sequence, received_at, person_id, form_id, form_version, data_sha256, log_index \
                  FROM submission WHERE id = $1 AND person_id = $2")
             .bind(submission_id)
             .bind(person_id),
@@ -301,5 +331,7 @@ pub async fn receipt(
         form_id: row.get("form_id")?,
         form_version: u32::try_from(row.get::<i64>("form_version")?).unwrap_or(0),
         data_sha256: row.get("data_sha256")?,
+        log_index: row.get("log_index")?,
+        attachments: Vec::new(),
     }))
 }

@@ -41,6 +41,8 @@ pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
     pub catalog: Arc<Catalog>,
+    /// Every version of every online form (`content/forms/`).
+    pub forms: Arc<urad_forms::Forms>,
     pub db: Db,
     /// This gateway's issuer identifier: the public origin of the portal.
     pub issuer: String,
@@ -74,6 +76,7 @@ impl AppState {
     ) -> AppState {
         AppState(Arc::new(Inner {
             catalog: Arc::new(catalog),
+            forms: Arc::new(urad_forms::Forms::default()),
             db,
             issuer,
             clock,
@@ -97,6 +100,17 @@ impl AppState {
         let inner = Arc::get_mut(&mut self.0).expect("caches are set before the state is shared");
         inner.keyring = urad_identity::keys::Keyring::new(secs);
         inner.clients = urad_identity::clients::ClientCache::new(secs);
+        self
+    }
+
+    /// Sets the online forms the portal serves. Call before the state is shared.
+    ///
+    /// # Panics
+    /// When the state has already been cloned (the router holds clones).
+    pub fn with_forms(mut self, forms: urad_forms::Forms) -> AppState {
+        Arc::get_mut(&mut self.0)
+            .expect("forms are set before the state is shared")
+            .forms = Arc::new(forms);
         self
     }
 

@@ -358,8 +358,8 @@ pub async fn start_with_env(
     // A clients file that does not validate, or a client secret that is missing, stops the
     // start before anything is touched.
     let clients = args.content.clients().map_err(|e| anyhow::anyhow!("{e}"))?;
-    // Not served yet (issue #4 is under way); a broken definition stops the start all the same.
-    args.content.forms().map_err(|e| anyhow::anyhow!("{e}"))?;
+    // A broken form definition stops the start too.
+    let forms = args.content.forms().map_err(|e| anyhow::anyhow!("{e}"))?;
     let clients = client_content::with_secrets(clients, env).map_err(|e| {
         anyhow::anyhow!("cannot register the clients declared in the content:\n{e}")
     })?;
@@ -403,7 +403,8 @@ pub async fn start_with_env(
     let state = urad_web::AppState::new(catalog, db, issuer, clock, upstreams, http)
         .with_rate_limit_per_ip(args.rate_limit_per_ip)
         .with_cache_secs(args.cache_secs)
-        .with_trusted_proxies(args.trusted_proxies.clone());
+        .with_trusted_proxies(args.trusted_proxies.clone())
+        .with_forms(forms);
     let handle = tokio::spawn(urad_web::serve(listener, state, shutdown));
     Ok(Server { addr, handle })
 }
