@@ -12,7 +12,10 @@
 //! instant is the later of the server's clock and the scope's last instant, so instants never
 //! go back in sequence order, whichever process's clock gave them.
 
+pub mod journal_check;
 pub mod merkle;
+
+pub use journal_check::{verify_journal, JournalReport};
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
