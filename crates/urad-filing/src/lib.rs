@@ -301,7 +301,9 @@ pub async fn submit(
             .bind(now)
             .bind(draft_id)
             .bind(person_id)
-            .bind(draft.revision),
+            .bind(draft.revision)
+            // A receipt promises the submission was received: it must survive a power loss.
+            .durable(),
             counter(&sequence_counter),
             counter(&reference_counter),
             counter(log_counter),
