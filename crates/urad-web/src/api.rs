@@ -40,12 +40,18 @@ pub(crate) fn routes() -> Router<AppState> {
         crate::oidc::userinfo,
         crate::ops::healthz,
         crate::ops::readyz,
-        crate::ops::metrics
+        crate::ops::metrics,
+        crate::receipt_log::tree_head,
+        crate::receipt_log::inclusion_proof,
+        crate::receipt_log::consistency_proof,
+        crate::receipt_log::leaves,
+        crate::receipt_log::key
     ),
     tags(
         (name = "catalogue", description = "Services of the office"),
         (name = "identity", description = "The identity gateway (OpenID Connect provider)"),
         (name = "operations", description = "Probes and metrics for operators"),
+        (name = "receipt-log", description = "The append-only Merkle log of receipts (RFC 9162): signed tree heads, proofs, leaves, the office key"),
     )
 )]
 struct ApiDoc;
@@ -59,9 +65,9 @@ pub fn openapi_json() -> String {
 
 /// Text in Czech and English.
 #[derive(Serialize, ToSchema)]
-struct LocalizedText {
-    cs: String,
-    en: String,
+pub(crate) struct LocalizedText {
+    pub(crate) cs: String,
+    pub(crate) en: String,
 }
 
 impl From<&Text> for LocalizedText {
@@ -140,13 +146,13 @@ struct ServiceList {
 
 /// A refused request.
 #[derive(Serialize, ToSchema)]
-struct ApiError {
+pub(crate) struct ApiError {
     /// The message in English.
-    error: String,
+    pub(crate) error: String,
     /// The message in both languages.
-    message: LocalizedText,
+    pub(crate) message: LocalizedText,
     /// The query parameter at fault, if any.
-    field: Option<String>,
+    pub(crate) field: Option<String>,
 }
 
 /// Filters and search, as on the catalogue page.

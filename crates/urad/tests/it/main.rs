@@ -11,5 +11,6 @@ mod filing;
 mod identity;
 mod ops;
 mod pages;
+mod receipts;
 mod seed;
 mod signin;
