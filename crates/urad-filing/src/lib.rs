@@ -14,6 +14,9 @@
 
 pub mod journal_check;
 pub mod merkle;
+pub mod receipt;
+pub mod receipt_log;
+pub mod verify;
 
 pub use journal_check::{verify_journal, JournalReport};
 
@@ -364,8 +367,29 @@ pub async fn receipt(
             .bind(person_id),
         )
         .await?;
-    let Some(row) = row else { return Ok(None) };
-    Ok(Some(Receipt {
+    row.map(|r| receipt_from(&r)).transpose()
+}
+
+/// The receipts of the submissions whose receipt-log leaves are `from`, `from + 1` … (at most
+/// `limit` of them), in log order: what the receipt log is computed from.
+pub async fn receipts_in_log_order(
+    db: &Db,
+    from: i64,
+    limit: i64,
+) -> Result<Vec<Receipt>, FilingError> {
+    let rows = db
+        .fetch_all(
+            sql("SELECT id, reference, scope, sequence, received_at, person_id, form_id, form_version, data_sha256, log_index \
+                 FROM submission WHERE log_index >= $1 ORDER BY log_index LIMIT $2")
+            .bind(from)
+            .bind(limit),
+        )
+        .await?;
+    rows.iter().map(receipt_from).collect()
+}
+
+fn receipt_from(row: &Row) -> Result<Receipt, FilingError> {
+    Ok(Receipt {
         id: row.get("id")?,
         reference: row.get("reference")?,
         scope: row.get("scope")?,
@@ -377,5 +401,5 @@ pub async fn receipt(
         data_sha256: row.get("data_sha256")?,
         log_index: row.get("log_index")?,
         attachments: Vec::new(),
-    }))
+    })
 }

@@ -47,13 +47,19 @@ pub(crate) fn routes() -> Router<AppState> {
         crate::oidc::userinfo,
         crate::ops::healthz,
         crate::ops::readyz,
-        crate::ops::metrics
+        crate::ops::metrics,
+        crate::receipt_log::tree_head,
+        crate::receipt_log::inclusion_proof,
+        crate::receipt_log::consistency_proof,
+        crate::receipt_log::leaves,
+        crate::receipt_log::key
     ),
     tags(
         (name = "catalogue", description = "Services of the office"),
         (name = "filing", description = "The e-filing office: forms, drafts, submissions and their receipts"),
         (name = "identity", description = "The identity gateway (OpenID Connect provider)"),
         (name = "operations", description = "Probes and metrics for operators"),
+        (name = "receipt-log", description = "The append-only Merkle log of receipts (RFC 9162): signed tree heads, proofs, leaves, the office key"),
     ),
     modifiers(&BearerScheme)
 )]

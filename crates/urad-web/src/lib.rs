@@ -13,6 +13,7 @@ mod oidc;
 mod ops;
 mod pages;
 pub mod rate_limit;
+mod receipt_log;
 mod signin;
 
 use axum::http::{header, HeaderName, HeaderValue};
@@ -64,6 +65,8 @@ pub struct Inner {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The demo identity provider's signing key, which never changes once made.
     pub demo_idp_key: tokio::sync::OnceCell<urad_identity::jose::EcKey>,
+    /// The receipt log as this process serves it: the office's receipt key and the tree.
+    pub receipt_log: urad_filing::receipt_log::ReceiptLog,
 }
 
 impl AppState {
@@ -89,6 +92,7 @@ impl AppState {
             clients: urad_identity::clients::ClientCache::new(DEFAULT_CACHE_SECS),
             trusted_proxies: Vec::new(),
             demo_idp_key: tokio::sync::OnceCell::new(),
+            receipt_log: urad_filing::receipt_log::ReceiptLog::new(),
         }))
     }
 
@@ -207,6 +211,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .merge(account::routes())
         .merge(filing_api::routes())
+        .merge(receipt_log::routes())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

@@ -1,5 +1,7 @@
 //! The `urad` binary as a library, so integration tests start exactly what operators run.
 
+pub mod receipts;
+
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
@@ -53,6 +55,13 @@ pub enum Command {
     /// The e-filing office's registry journal.
     #[command(subcommand)]
     Filing(FilingCommand),
+    /// Verify a downloaded receipt file offline: the receipt's and the tree head's
+    /// signatures, the inclusion proof, and optionally the key and the submitted files.
+    /// Exit 0 when all holds, 1 when something does not, 2 when the input is unusable.
+    VerifyReceipt(receipts::VerifyReceiptArgs),
+    /// The receipt log (the append-only Merkle log of receipts).
+    #[command(subcommand)]
+    ReceiptLog(receipts::ReceiptLogCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -392,6 +401,7 @@ pub async fn start_with_env(
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     urad_identity::keys::ensure(&db, clock.as_ref()).await?;
     urad_identity::keys::rotate_if_due(&db, clock.as_ref()).await?;
+    urad_filing::receipt_log::ensure_key(&db, clock.as_ref()).await?;
     tokio::spawn(rotate_keys_when_due(db.clone(), clock.clone()));
     let issuer = args
         .public_url
@@ -571,8 +581,8 @@ pub fn init_logging(format: LogFormat) {
     };
 }
 
-/// Runs the command line.
-pub async fn run(cli: Cli) -> Result<()> {
+/// Runs the command line; the exit status when it ran to its end.
+pub async fn run(cli: Cli) -> Result<std::process::ExitCode> {
     init_logging(cli.log_format);
     let command = cli
         .command
@@ -643,6 +653,10 @@ pub async fn run(cli: Cli) -> Result<()> {
             }
             println!("sequences, reference numbers, receipt-log leaves and data hashes all hold");
         }
+        Command::VerifyReceipt(args) => return Ok(receipts::verify_receipt(&args)),
+        Command::ReceiptLog(receipts::ReceiptLogCommand::Verify(args)) => {
+            return receipts::verify_log(&args).await
+        }
         Command::Keys(KeysCommand::Rotate(store)) => {
             let db = store.open().await?;
             urad_identity::keys::ensure(&db, &SystemClock).await?;
@@ -705,7 +719,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             }
         }
     }
-    Ok(())
+    Ok(std::process::ExitCode::SUCCESS)
 }
 
 impl ServeArgs {

@@ -12,5 +12,6 @@ mod filing_api;
 mod identity;
 mod ops;
 mod pages;
+mod receipts;
 mod seed;
 mod signin;
