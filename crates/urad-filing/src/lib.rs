@@ -13,6 +13,7 @@
 //! go back in sequence order, whichever process's clock gave them.
 
 pub mod merkle;
+pub mod of_person;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -134,8 +135,10 @@ pub async fn save_draft(
 ) -> Result<(), FilingError> {
     let written = db
         .write_one(
-            sql("UPDATE draft SET data = $1, updated_at = $2, revision = revision + 1 \
-                 WHERE id = $3 AND person_id = $4 AND submitted_at IS NULL")
+            sql(
+                "UPDATE draft SET data = $1, updated_at = $2, revision = revision + 1 \
+                 WHERE id = $3 AND person_id = $4 AND submitted_at IS NULL",
+            )
             .bind(data.to_string())
             .bind(clock.now())
             .bind(draft_id)

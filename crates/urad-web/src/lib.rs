@@ -7,6 +7,7 @@ mod assets;
 mod cache;
 mod demo_idp;
 mod error;
+mod form_pages;
 pub mod i18n;
 mod oidc;
 mod ops;
@@ -205,6 +206,7 @@ pub fn router(state: AppState) -> Router {
             &state,
         ))
         .merge(account::routes())
+        .merge(form_pages::routes())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
