@@ -194,18 +194,23 @@ fn sign_in_href(lang: Lang, level: Loa, back_to: &str) -> String {
 
 /// The signed-in person (the form's own level is checked by [`level_ok`] once the form is
 /// known); else the way to sign in and come back to `back_to`, at the level most forms need.
-fn signed_in(lang: Lang, back_to: &str) -> Result<Viewer, Response> {
-    current_viewer().ok_or_else(|| see_other(&sign_in_href(lang, Loa::Substantial, back_to)))
+fn signed_in(lang: Lang, back_to: &str) -> Result<Viewer, Refused> {
+    current_viewer()
+        .ok_or_else(|| Box::new(see_other(&sign_in_href(lang, Loa::Substantial, back_to))))
 }
 
 /// The signed-in person, when the session reaches `level`; else the way to sign in (or step
 /// up) and come back to `back_to`.
-fn person_at(lang: Lang, level: Loa, back_to: &str) -> Result<Viewer, Response> {
+fn person_at(lang: Lang, level: Loa, back_to: &str) -> Result<Viewer, Refused> {
     match current_viewer() {
         Some(v) if v.loa >= level => Ok(v),
-        _ => Err(see_other(&sign_in_href(lang, level, back_to))),
+        _ => Err(Box::new(see_other(&sign_in_href(lang, level, back_to)))),
     }
 }
+
+/// A request that is answered at once, without going on (sign in first, not found …); boxed,
+/// as the rare path of every handler.
+type Refused = Box<Response>;
 
 fn see_other(location: &str) -> Response {
     let mut r = StatusCode::SEE_OTHER.into_response();
@@ -291,7 +296,7 @@ fn parse_body(
     lang: Lang,
     headers: &HeaderMap,
     body: &Bytes,
-) -> Result<Vec<(String, String)>, Response> {
+) -> Result<Vec<(String, String)>, Refused> {
     match serde_urlencoded::from_bytes::<Vec<(String, String)>>(body) {
         Ok(pairs)
             if !pairs
@@ -300,12 +305,12 @@ fn parse_body(
         {
             Ok(pairs)
         }
-        _ => Err(no_store(error_page_with(
+        _ => Err(Box::new(no_store(error_page_with(
             lang,
             StatusCode::BAD_REQUEST,
             headers,
             Some(state.catalog.clone()),
-        ))),
+        )))),
     }
 }
 
@@ -324,15 +329,15 @@ async fn draft_and_form<'s>(
     headers: &HeaderMap,
     person: &Viewer,
     id: &str,
-) -> Result<(Draft, &'s FormDefinition), Response> {
+) -> Result<(Draft, &'s FormDefinition), Refused> {
     let draft = match urad_filing::draft(&state.db, &person.person_id, id).await {
         Ok(Some(d)) => d,
-        Ok(None) => return Err(not_found(state, lang, headers)),
-        Err(e) => return Err(unavailable(state, lang, headers, &e)),
+        Ok(None) => return Err(Box::new(not_found(state, lang, headers))),
+        Err(e) => return Err(Box::new(unavailable(state, lang, headers, &e))),
     };
     match state.forms.version(&draft.form_id, draft.form_version) {
         Some(form) => Ok((draft, form)),
-        None => Err(version_gone(state, lang, &draft)),
+        None => Err(Box::new(version_gone(state, lang, &draft))),
     }
 }
 
@@ -364,12 +369,12 @@ fn level_ok(
     person: &Viewer,
     form: &FormDefinition,
     back_to: &str,
-) -> Result<(), Response> {
+) -> Result<(), Refused> {
     let level = level_needed(state, form);
     if person.loa >= level {
         Ok(())
     } else {
-        Err(see_other(&sign_in_href(lang, level, back_to)))
+        Err(Box::new(see_other(&sign_in_href(lang, level, back_to))))
     }
 }
 
@@ -760,11 +765,11 @@ async fn begin(
     let here = paths::form(lang, &form.id);
     let person = match person_at(lang, level_needed(&state, form), &here) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let pairs = match parse_body(&state, lang, &headers, &body) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if !csrf_ok(&person, posted(&pairs, "csrf").unwrap_or("")) {
         return csrf_refused(&state, lang, here);
@@ -806,14 +811,14 @@ async fn resume(
     let here = paths::resume(lang, &id);
     let person = match signed_in(lang, &here) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let (draft, form) = match draft_and_form(&state, lang, &headers, &person, &id).await {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if let Err(r) = level_ok(&state, lang, &person, form, &here) {
-        return r;
+        return *r;
     }
     if draft.submitted_at.is_some() {
         return see_other(&paths::receipt(lang, &id));
@@ -1096,14 +1101,14 @@ async fn step_page(
     let here = paths::step(lang, &id, &step_id);
     let person = match signed_in(lang, &here) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let (draft, form) = match draft_and_form(&state, lang, &headers, &person, &id).await {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if let Err(r) = level_ok(&state, lang, &person, form, &here) {
-        return r;
+        return *r;
     }
     if draft.submitted_at.is_some() {
         return see_other(&paths::receipt(lang, &id));
@@ -1146,21 +1151,21 @@ async fn save_step(
     let here = paths::step(lang, &id, &step_id);
     let person = match signed_in(lang, &here) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let pairs = match parse_body(&state, lang, &headers, &body) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if !csrf_ok(&person, posted(&pairs, "csrf").unwrap_or("")) {
         return csrf_refused(&state, lang, here);
     }
     let (mut draft, form) = match draft_and_form(&state, lang, &headers, &person, &id).await {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if let Err(r) = level_ok(&state, lang, &person, form, &here) {
-        return r;
+        return *r;
     }
     if draft.submitted_at.is_some() {
         return see_other(&paths::receipt(lang, &id));
@@ -1293,14 +1298,14 @@ async fn check_page(
     let here = paths::check(lang, &id);
     let person = match signed_in(lang, &here) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let (draft, form) = match draft_and_form(&state, lang, &headers, &person, &id).await {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if let Err(r) = level_ok(&state, lang, &person, form, &here) {
-        return r;
+        return *r;
     }
     if draft.submitted_at.is_some() {
         return see_other(&paths::receipt(lang, &id));
@@ -1361,21 +1366,21 @@ async fn send(
     let here = paths::check(lang, &id);
     let person = match signed_in(lang, &here) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let pairs = match parse_body(&state, lang, &headers, &body) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if !csrf_ok(&person, posted(&pairs, "csrf").unwrap_or("")) {
         return csrf_refused(&state, lang, here);
     }
     let (draft, form) = match draft_and_form(&state, lang, &headers, &person, &id).await {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if let Err(r) = level_ok(&state, lang, &person, form, &here) {
-        return r;
+        return *r;
     }
     if draft.submitted_at.is_none() {
         let identity = identity_values(form, &claims_of(&state, &person).await);
@@ -1568,7 +1573,7 @@ async fn submission_view(
     };
     let person = match signed_in(lang, &here) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let tr = Tr::new(lang);
     let receipt = match urad_filing::receipt(&state.db, &person.person_id, &id).await {
@@ -1726,11 +1731,11 @@ async fn delete(
     let back = paths::mine(lang);
     let person = match signed_in(lang, back) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let pairs = match parse_body(&state, lang, &headers, &body) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if !csrf_ok(&person, posted(&pairs, "csrf").unwrap_or("")) {
         return csrf_refused(&state, lang, back.into());
