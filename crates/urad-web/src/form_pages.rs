@@ -1781,6 +1781,77 @@ mod tests {
         assert_eq!(claim_value(&claims, IdentityClaim::Email), None);
     }
 
+    /// The forms the portal ships (`content/forms/`).
+    fn shipped() -> urad_forms::Forms {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content/forms");
+        urad_forms::Forms::load_dir(&dir).expect("the shipped forms load")
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn a_condition_answered_on_the_same_step_shows_its_field_and_drops_it_when_it_fails() {
+        let forms = shipped();
+        let form = forms.latest("verejna-sbirka").unwrap();
+        let step = form.ui.steps.iter().find(|s| s.id == "collection").unwrap();
+        // Without JavaScript the municipalities are asked on the same page as the area.
+        assert!(step_fields(form, step, &json!({})).contains(&"municipalities"));
+        let mut data = json!({});
+        let sent = pairs(&[
+            ("area", "municipalities"),
+            ("municipalities", "Opava, Krnov"),
+        ]);
+        take_step_values(form, step, &mut data, &sent, &[]);
+        drop_hidden(form, &mut data);
+        assert_eq!(data["municipalities"], "Opava, Krnov");
+        // The whole region: the municipalities are not part of the submission any more.
+        let sent = pairs(&[("area", "region"), ("municipalities", "Opava, Krnov")]);
+        take_step_values(form, step, &mut data, &sent, &[]);
+        drop_hidden(form, &mut data);
+        assert_eq!(data.get("municipalities"), None, "{data}");
+        assert_eq!(data["area"], "region");
+    }
+
+    #[test]
+    fn posted_text_becomes_the_fields_type_and_identity_fields_are_not_taken() {
+        let forms = shipped();
+        let form = forms.latest("kotlikova-dotace").unwrap();
+        assert_eq!(
+            typed_value(form, "eligible_costs_czk", " 150 000 "),
+            Some(json!(150000))
+        );
+        assert_eq!(
+            typed_value(form, "eligible_costs_czk", "hodně"),
+            Some(json!("hodně"))
+        );
+        assert_eq!(typed_value(form, "eligible_costs_czk", "  "), None);
+        let step = form.ui.steps.iter().find(|s| s.id == "applicant").unwrap();
+        let identity = vec![("applicant.name".to_owned(), "Jana Nováková".to_owned())];
+        let mut data = json!({});
+        let sent = pairs(&[("applicant.name", "Someone Else")]);
+        take_step_values(form, step, &mut data, &sent, &identity);
+        assert_eq!(
+            value_at(&data, "applicant.name"),
+            None,
+            "the browser's value is ignored"
+        );
+        apply_identity(&mut data, &identity);
+        assert_eq!(data["applicant"]["name"], "Jana Nováková");
+        // An unticked checkbox is an answer (false), not a missing one.
+        let building = form.ui.steps.iter().find(|s| s.id == "building").unwrap();
+        let checkbox = building
+            .fields
+            .iter()
+            .find(|f| form.ui.fields[f.as_str()].widget == Widget::Checkbox)
+            .unwrap();
+        take_step_values(form, building, &mut data, &[], &identity);
+        assert_eq!(value_at(&data, checkbox), Some(&json!(false)));
+    }
+
     #[test]
     fn prague_time_follows_summer_time() {
         // 2026-01-15 12:00 UTC is 13:00 in winter; 2026-07-15 12:00 UTC is 14:00 in summer.
