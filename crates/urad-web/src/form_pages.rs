@@ -15,7 +15,7 @@ use crate::account::{csrf_ok, current_viewer, Viewer};
 use crate::error::{error_page_with, render};
 use crate::i18n::Tr;
 use crate::pages::{Layout, Page};
-use crate::signin::NoticePage;
+use crate::signin::{NoticeForm, NoticePage};
 use crate::AppState;
 use askama::Template;
 use axum::body::Bytes;
@@ -97,11 +97,13 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route(
             "/moje-podani/{id}/smazat",
-            post(|s, p, h, b| delete(s, p, h, b, Lang::Cs)),
+            get(|s, p, h| confirm_delete(s, p, h, Lang::Cs))
+                .post(|s, p, h, b| delete(s, p, h, b, Lang::Cs)),
         )
         .route(
             "/en/my-submissions/{id}/delete",
-            post(|s, p, h, b| delete(s, p, h, b, Lang::En)),
+            get(|s, p, h| confirm_delete(s, p, h, Lang::En))
+                .post(|s, p, h, b| delete(s, p, h, b, Lang::En)),
         )
 }
 
@@ -1477,7 +1479,7 @@ struct ReceiptPage {
     data_sha256: String,
     timeline: Vec<TimelineEntry>,
     resume_href: Option<String>,
-    delete: Option<(String, String)>,
+    delete_href: Option<String>,
     mine_href: String,
 }
 
@@ -1609,7 +1611,7 @@ async fn submission_view(
             data_sha256: r.data_sha256.clone(),
             timeline: timeline(draft.as_ref(), Some(r), lang),
             resume_href: None,
-            delete: None,
+            delete_href: None,
             mine_href: paths::mine(lang).into(),
         },
         (None, Some(d)) if !confirmation => ReceiptPage {
@@ -1622,7 +1624,7 @@ async fn submission_view(
             data_sha256: String::new(),
             timeline: timeline(Some(d), None, lang),
             resume_href: Some(paths::resume(lang, &d.id)),
-            delete: Some((paths::delete(lang, &d.id), person.csrf.clone())),
+            delete_href: Some(paths::delete(lang, &d.id)),
             mine_href: paths::mine(lang).into(),
         },
         _ => return not_found(&state, lang, &headers),
@@ -1639,7 +1641,7 @@ struct DraftRow {
     saved: String,
     resume_href: String,
     detail_href: String,
-    delete_action: String,
+    delete_href: String,
 }
 
 struct SubmissionRow {
@@ -1702,7 +1704,7 @@ async fn mine(State(state): State<AppState>, lang: Lang) -> Response {
                 saved: prague_time(d.updated_at, lang),
                 resume_href: paths::resume(lang, &d.id),
                 detail_href: paths::detail(lang, &d.id),
-                delete_action: paths::delete(lang, &d.id),
+                delete_href: paths::delete(lang, &d.id),
             })
             .collect();
         page.submissions = sent
@@ -1717,6 +1719,50 @@ async fn mine(State(state): State<AppState>, lang: Lang) -> Response {
         page.csrf = person.csrf;
         page.signed_in = true;
     }
+    no_store(render(StatusCode::OK, &page))
+}
+
+/// "Delete" asks first: a draft deleted is gone with everything typed into it.
+async fn confirm_delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    lang: Lang,
+) -> Response {
+    let here = paths::delete(lang, &id);
+    let person = match signed_in(lang, &here) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let draft = match urad_filing::draft(&state.db, &person.person_id, &id).await {
+        Ok(Some(d)) if d.submitted_at.is_none() => d,
+        Ok(_) => return not_found(&state, lang, &headers),
+        Err(e) => return unavailable(&state, lang, &headers, &e),
+    };
+    let tr = Tr::new(lang);
+    let title = form_title(&state, &draft.form_id, draft.form_version, lang);
+    let page = NoticePage {
+        layout: layout(
+            &state,
+            lang,
+            tr.ts("delete-title"),
+            paths::delete(lang.other(), &id),
+        ),
+        heading: tr.ts("delete-title"),
+        paragraphs: vec![tr.t2(
+            "delete-text",
+            "form",
+            title,
+            "saved",
+            prague_time(draft.updated_at, lang),
+        )],
+        form: Some(NoticeForm {
+            action: here,
+            fields: vec![("csrf".into(), person.csrf.clone())],
+            label: tr.ts("delete-confirm"),
+        }),
+        link: Some((paths::mine(lang).into(), tr.ts("delete-keep"))),
+    };
     no_store(render(StatusCode::OK, &page))
 }
 

@@ -258,3 +258,7 @@ mine-saved = uloženo
 mine-resume = Pokračovat
 mine-delete = Smazat
 mine-forms = Formuláře, které můžete vyplnit
+delete-title = Smazat rozpracované podání?
+delete-text = Smažete podání „{ $form }“, naposledy uložené { $saved }, se vším, co jste do něj vyplnili. Smazání nelze vrátit.
+delete-confirm = Ano, smazat
+delete-keep = Ne, ponechat

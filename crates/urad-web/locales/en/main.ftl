@@ -256,3 +256,7 @@ mine-saved = saved
 mine-resume = Continue
 mine-delete = Delete
 mine-forms = Forms you can fill in
+delete-title = Delete the unfinished submission?
+delete-text = You will delete “{ $form }”, last saved { $saved }, with everything you filled in. This cannot be undone.
+delete-confirm = Yes, delete
+delete-keep = No, keep it

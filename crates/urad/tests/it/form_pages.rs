@@ -362,6 +362,15 @@ async fn a_draft_is_saved_for_later_resumed_and_deleted(app: TestApp) {
     // Its detail page shows the draft's timeline; delete removes it.
     let detail = b.visit(&format!("/moje-podani/{id}")).await;
     assert!(detail.body.contains("Zatím neodesláno"));
+    // Delete asks first; "Yes, delete" removes it.
+    let confirm = b.visit(&format!("/moje-podani/{id}/smazat")).await;
+    assert_eq!(confirm.status, 200);
+    assert!(confirm.body.contains("Smazat rozpracované podání?"));
+    assert!(
+        confirm.body.contains("href=\"/moje-podani\""),
+        "a way to keep it"
+    );
+    assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM draft").await, 1);
     let gone = b
         .submit(
             &format!("/moje-podani/{id}/smazat"),
@@ -484,6 +493,7 @@ async fn another_persons_draft_is_not_found(app: TestApp) {
         format!("/moje-podani/{id}/kontrola"),
         format!("/moje-podani/{id}/pokracovat"),
         format!("/en/my-submissions/{id}/receipt"),
+        format!("/moje-podani/{id}/smazat"),
     ] {
         assert_eq!(petr.visit(&path).await.status, 404, "{path}");
     }
