@@ -112,4 +112,28 @@ describe("filling in an online form", () => {
       await closePage(page);
     }
   });
+
+  test("save and finish later, resume from My submissions, delete after confirming", async () => {
+    const page = await newPage(browser, { locale: "en-GB" });
+    try {
+      await gotoPage(page, "/en/account/sign-in?return=%2Fen%2Fforms%2Fobecne-podani");
+      await enterOn(page, 'button[value="petr-svoboda:substantial"]', /\/en\/forms\/obecne-podani$/);
+      await enterOn(page, "#form-start", /\/en\/my-submissions\/[0-9a-f]+\/step\/sender$/);
+      await enterOn(page, "#continue", /\/step\/submission$/);
+      await typeInto(page, "#field-subject", "Noise at night");
+      await enterOn(page, "#save-later", /\/en\/my-submissions$/);
+      assert.equal(await page.locator("#drafts > li").count(), 1, "one unfinished submission");
+      // Continue: the first step with something missing, with what was saved.
+      await enterOn(page, '#drafts a[href$="/continue"]', /\/step\/submission$/);
+      assert.equal(await page.locator("#field-subject").inputValue(), "Noise at night");
+      await gotoPage(page, "/en/my-submissions");
+      await enterOn(page, '#drafts a[href$="/delete"]', /\/delete$/);
+      await checkA11y(page, "delete confirmation");
+      await enterOn(page, "#notice-submit", /\/en\/my-submissions$/);
+      assert.equal(await page.locator("#drafts > li").count(), 0, "the draft is gone");
+      assert.ok(await page.locator("#no-drafts").isVisible());
+    } finally {
+      await closePage(page);
+    }
+  });
 });
