@@ -1426,9 +1426,9 @@ async fn send(
                 Ok(Some(d)) => d.data,
                 _ => draft.data,
             };
-            let step = first_step_with_errors(form, &data, lang)
-                .or_else(|| visible_steps(form, &data).first().copied());
-            match step {
+            // Valid now (it changed in another tab while this one sent): the check page
+            // shows what would be sent.
+            match first_step_with_errors(form, &data, lang) {
                 Some(s) => see_other(&format!(
                     "{}?{}",
                     paths::step(lang, &id, &s.id),

@@ -17,6 +17,7 @@ on_both_backends!(
     another_persons_draft_is_not_found,
     wrong_values_unknown_steps_and_withdrawn_versions,
     a_form_that_needs_a_higher_level_asks_for_step_up,
+    sending_an_incomplete_draft_leads_to_its_first_problem,
 );
 
 const GENERAL: &str = "/formulare/obecne-podani";
@@ -625,4 +626,42 @@ async fn a_form_that_needs_a_higher_level_asks_for_step_up(app: TestApp) {
     assert!(back.body.contains("id=\"form-start\""));
     let step1 = start(&mut b, path).await;
     assert!(step1.url.ends_with("/krok/patient"), "{}", step1.url);
+}
+
+async fn sending_an_incomplete_draft_leads_to_its_first_problem(app: TestApp) {
+    let db = app.store.open().await.unwrap();
+    let mut b = signed_in(&app, "jana-novakova", "substantial").await;
+    let step1 = start(&mut b, GENERAL).await;
+    let id = draft_id(&step1.url);
+    let csrf = hidden(&step1.body, "csrf");
+    // The check page can be opened at any time; sending what is incomplete is refused.
+    let check = b.visit(&format!("/moje-podani/{id}/kontrola")).await;
+    assert_eq!(check.status, 200);
+    let back = b
+        .submit(
+            &format!("/moje-podani/{id}/kontrola"),
+            &form(&[("csrf", &csrf)]),
+        )
+        .await;
+    assert_eq!(back.status, 200, "{}", back.body);
+    assert!(
+        back.url
+            .ends_with(&format!("/moje-podani/{id}/krok/submission?chyby=1")),
+        "{}",
+        back.url
+    );
+    assert!(back.body.contains("id=\"error-summary\""));
+    assert!(back.body.contains("Podání jsme neodeslali"));
+    assert!(back.body.contains("href=\"#field-subject\""));
+    assert!(back.body.contains("href=\"#field-text\""));
+    assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM submission").await, 0);
+    // In English the same, at the English path.
+    let en = b
+        .submit(
+            &format!("/en/my-submissions/{id}/check"),
+            &form(&[("csrf", &csrf)]),
+        )
+        .await;
+    assert!(en.url.ends_with("/step/submission?errors=1"), "{}", en.url);
+    assert!(en.body.contains("Your submission was not sent"));
 }
