@@ -7,6 +7,7 @@ mod assets;
 mod cache;
 mod demo_idp;
 mod error;
+mod filing_api;
 mod form_pages;
 pub mod i18n;
 mod oidc;
@@ -206,6 +207,7 @@ pub fn router(state: AppState) -> Router {
             &state,
         ))
         .merge(account::routes())
+        .merge(filing_api::routes())
         .merge(form_pages::routes())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

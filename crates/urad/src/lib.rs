@@ -50,6 +50,17 @@ pub enum Command {
     /// Manage the relying parties (clients) of the identity gateway.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// The e-filing office's registry journal.
+    #[command(subcommand)]
+    Filing(FilingCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FilingCommand {
+    /// Check the registry journal: receipt sequences and reference numbers without gaps or
+    /// repeats, receipt-log leaves in commit order, data matching their receipts, nothing
+    /// half-written. Exits with 1 when anything does not hold.
+    Verify(StoreArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -617,6 +628,21 @@ pub async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Openapi => println!("{}", urad_web::openapi_json()),
+        Command::Filing(FilingCommand::Verify(store)) => {
+            let db = store.open().await?;
+            let report = urad_filing::verify_journal(&db).await?;
+            println!(
+                "registry journal: {} submissions in {} scopes",
+                report.submissions, report.scopes
+            );
+            if !report.holds() {
+                for problem in &report.problems {
+                    println!("problem: {problem}");
+                }
+                anyhow::bail!("the registry journal does not hold");
+            }
+            println!("sequences, reference numbers, receipt-log leaves and data hashes all hold");
+        }
         Command::Keys(KeysCommand::Rotate(store)) => {
             let db = store.open().await?;
             urad_identity::keys::ensure(&db, &SystemClock).await?;
