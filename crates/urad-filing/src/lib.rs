@@ -14,6 +14,7 @@
 
 pub mod journal_check;
 pub mod merkle;
+pub mod of_person;
 pub mod receipt;
 pub mod receipt_log;
 pub mod verify;

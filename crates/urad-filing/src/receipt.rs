@@ -485,10 +485,7 @@ mod tests {
             verify_receipt(&format!("{none}.{}.", parts[1]), &jwk),
             Err(SignatureError::Algorithm(_))
         ));
-        assert_eq!(
-            verify_receipt("a.b", &jwk),
-            Err(SignatureError::Malformed)
-        );
+        assert_eq!(verify_receipt("a.b", &jwk), Err(SignatureError::Malformed));
     }
 
     #[test]

@@ -323,7 +323,7 @@ struct CsrfForm {
     lang: Option<String>,
 }
 
-fn csrf_ok(viewer: &Viewer, sent: &str) -> bool {
+pub(crate) fn csrf_ok(viewer: &Viewer, sent: &str) -> bool {
     !sent.is_empty() && sha256(sent) == sha256(&viewer.csrf)
 }
 

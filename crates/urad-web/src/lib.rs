@@ -8,6 +8,7 @@ mod cache;
 mod demo_idp;
 mod error;
 mod filing_api;
+mod form_pages;
 pub mod i18n;
 mod oidc;
 mod ops;
@@ -212,6 +213,7 @@ pub fn router(state: AppState) -> Router {
         .merge(account::routes())
         .merge(filing_api::routes())
         .merge(receipt_log::routes())
+        .merge(form_pages::routes())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

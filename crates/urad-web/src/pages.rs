@@ -167,6 +167,11 @@ impl Layout {
         self
     }
 
+    /// "My submissions" in the page's language, for the header.
+    pub fn mine_href(&self) -> &'static str {
+        crate::form_pages::paths::mine(self.lang)
+    }
+
     pub fn other_lang(&self) -> Lang {
         self.lang.other()
     }
@@ -679,6 +684,10 @@ struct ApplyPage<'a> {
     sign_in_href: Option<String>,
     /// The verified name the form will be filled with.
     verified_name: Option<String>,
+    /// The service has an online form.
+    has_form: bool,
+    /// Its start button and the person's drafts, once signed in at the service's level.
+    form_start: Option<crate::form_pages::FormStart>,
 }
 
 async fn apply(
@@ -698,6 +707,13 @@ async fn apply(
         .unwrap_or(urad_identity::Loa::Substantial);
     let viewer = crate::account::current_viewer();
     let here = Page::Apply(s.slug.clone()).path(lang);
+    let form = crate::form_pages::form_of_service(&state, &s.slug);
+    let form_start = match (form, &viewer) {
+        (Some(f), Some(v)) if v.loa >= needed => {
+            Some(crate::form_pages::form_start_for(&state, lang, f, v).await)
+        }
+        _ => None,
+    };
     let sign_in_path = match lang {
         Lang::Cs => "/ucet/prihlasit",
         Lang::En => "/en/account/sign-in",
@@ -713,6 +729,8 @@ async fn apply(
             )),
         },
         verified_name: viewer.filter(|v| v.loa >= needed).map(|v| v.name),
+        has_form: form.is_some(),
+        form_start,
         name: s.name.get(lang),
         service_href: Page::Service(s.slug.clone()).path(lang),
         documents: s.documents.iter().map(|d| d.get(lang)).collect(),

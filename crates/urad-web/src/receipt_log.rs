@@ -24,7 +24,10 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/receipt-log/tree-head", get(tree_head))
         .route("/api/v1/receipt-log/inclusion-proof", get(inclusion_proof))
-        .route("/api/v1/receipt-log/consistency-proof", get(consistency_proof))
+        .route(
+            "/api/v1/receipt-log/consistency-proof",
+            get(consistency_proof),
+        )
         .route("/api/v1/receipt-log/leaves", get(leaves))
         .route("/api/v1/receipt-log/key", get(key))
 }

@@ -9,6 +9,7 @@ mod client_auth;
 mod content_clients;
 mod filing;
 mod filing_api;
+mod form_pages;
 mod identity;
 mod ops;
 mod pages;
