@@ -53,7 +53,13 @@ pub fn inclusion_proof(index: usize, leaves: &[Hash]) -> Option<Vec<Hash>> {
         return None;
     }
     let mut path = Vec::new();
-    path_into(index, 0, leaves.len(), &|s, n| root(&leaves[s..s + n]), &mut path);
+    path_into(
+        index,
+        0,
+        leaves.len(),
+        &|s, n| root(&leaves[s..s + n]),
+        &mut path,
+    );
     Some(path)
 }
 
@@ -411,24 +417,24 @@ mod tests {
                         let mut forged = proof.clone();
                         forged[at][7] ^= 0x40;
                         assert!(
-                            !verify_consistency(old as u64, new as u64, &old_root, &new_root, &forged),
+                            !verify_consistency(
+                                old as u64, new as u64, &old_root, &new_root, &forged
+                            ),
                             "{old} → {new}, hash {at} changed"
                         );
                         let mut shorter = proof.clone();
                         shorter.remove(at);
                         assert!(
-                            !verify_consistency(old as u64, new as u64, &old_root, &new_root, &shorter),
+                            !verify_consistency(
+                                old as u64, new as u64, &old_root, &new_root, &shorter
+                            ),
                             "{old} → {new}, hash {at} left out"
                         );
                     }
                     let mut longer = proof.clone();
                     longer.push(all[0]);
                     assert!(!verify_consistency(
-                        old as u64,
-                        new as u64,
-                        &old_root,
-                        &new_root,
-                        &longer
+                        old as u64, new as u64, &old_root, &new_root, &longer
                     ));
                     // Another old tree (a leaf of it changed), or another new one.
                     let mut rewritten = l[..old].to_vec();
@@ -507,7 +513,13 @@ mod tests {
             for index in [0usize, 4_095, 65_536, size - 1] {
                 let proof = tree.inclusion_proof(index, size).unwrap();
                 let leaf = tree.leaf(index).unwrap();
-                assert!(verify_inclusion(&leaf, index as u64, size as u64, &proof, &root));
+                assert!(verify_inclusion(
+                    &leaf,
+                    index as u64,
+                    size as u64,
+                    &proof,
+                    &root
+                ));
             }
             let old = tree.root(77_777).unwrap();
             let proof = tree.consistency_proof(77_777, size).unwrap();

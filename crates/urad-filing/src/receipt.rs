@@ -130,7 +130,7 @@ pub fn unb64(text: &str) -> Option<Vec<u8>> {
 
 /// Lowercase hexadecimal back to bytes.
 pub fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if text.len() & 1 == 1 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     (0..text.len())
@@ -485,10 +485,7 @@ mod tests {
             verify_receipt(&format!("{none}.{}.", parts[1]), &jwk),
             Err(SignatureError::Algorithm(_))
         ));
-        assert_eq!(
-            verify_receipt("a.b", &jwk),
-            Err(SignatureError::Malformed)
-        );
+        assert_eq!(verify_receipt("a.b", &jwk), Err(SignatureError::Malformed));
     }
 
     #[test]

@@ -101,8 +101,10 @@ pub async fn ensure_key(db: &Db, clock: &dyn Clock) -> Result<ReceiptKey, Receip
     let key = ReceiptKey::generate()?;
     let jwk = serde_json::to_string(&key.public_jwk()).expect("strings serialize");
     db.write_one(
-        sql("INSERT INTO receipt_key (kid, slot, private_key, public_jwk, created_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (slot) DO NOTHING")
+        sql(
+            "INSERT INTO receipt_key (kid, slot, private_key, public_jwk, created_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (slot) DO NOTHING",
+        )
         .bind(key.kid())
         .bind(SLOT)
         .bind(key.to_stored())
@@ -169,8 +171,10 @@ pub async fn stored_heads(db: &Db) -> Result<Vec<SignedTreeHead>, ReceiptLogErro
 async fn stored_head(db: &Db, tree_size: u64) -> Result<Option<SignedTreeHead>, ReceiptLogError> {
     let row = db
         .fetch_optional(
-            sql("SELECT tree_size, root_hash, timestamp, kid, signature FROM receipt_tree_head \
-                 WHERE tree_size = $1")
+            sql(
+                "SELECT tree_size, root_hash, timestamp, kid, signature FROM receipt_tree_head \
+                 WHERE tree_size = $1",
+            )
             .bind(to_i64(tree_size)),
         )
         .await?;
@@ -230,8 +234,9 @@ struct State {
 
 impl State {
     fn wait_before_signing(&self) -> Duration {
-        self.last_signed
-            .map_or(Duration::ZERO, |t| MIN_HEAD_INTERVAL.saturating_sub(t.elapsed()))
+        self.last_signed.map_or(Duration::ZERO, |t| {
+            MIN_HEAD_INTERVAL.saturating_sub(t.elapsed())
+        })
     }
 }
 
@@ -259,7 +264,11 @@ impl ReceiptLog {
     }
 
     /// The office's receipt key, read (or made) once.
-    pub async fn key(&self, db: &Db, clock: &dyn Clock) -> Result<Arc<ReceiptKey>, ReceiptLogError> {
+    pub async fn key(
+        &self,
+        db: &Db,
+        clock: &dyn Clock,
+    ) -> Result<Arc<ReceiptKey>, ReceiptLogError> {
         self.key
             .get_or_try_init(|| async { ensure_key(db, clock).await.map(Arc::new) })
             .await
@@ -329,7 +338,10 @@ impl ReceiptLog {
                 tokio::time::sleep(wait).await;
                 continue;
             }
-            let root = state.tree.root(size as usize).expect("the tree has its own size");
+            let root = state
+                .tree
+                .root(size as usize)
+                .expect("the tree has its own size");
             // Timestamps never go back from one head to the next, whichever clock signed.
             let now_ms = u64::try_from(clock.now()).unwrap_or(0).saturating_mul(1000);
             let timestamp = now_ms.max(stored.as_ref().map_or(0, |h| h.timestamp));
@@ -402,7 +414,12 @@ impl ReceiptLog {
 
     /// The leaves `start` up to `end` (not included), recomputed from the submissions; fewer
     /// when the log ends sooner. `start` must be a leaf of the log.
-    pub async fn leaves(&self, db: &Db, start: u64, end: u64) -> Result<Vec<Leaf>, ReceiptLogError> {
+    pub async fn leaves(
+        &self,
+        db: &Db,
+        start: u64,
+        end: u64,
+    ) -> Result<Vec<Leaf>, ReceiptLogError> {
         let log_size = self.size(db).await?;
         if start >= log_size {
             return Err(ReceiptLogError::BeyondLog {

@@ -123,7 +123,10 @@ pub fn verify_file(text: &str, options: &VerifyOptions) -> Result<Verification, 
             key.kid
         ));
     } else if options.pinned_keys.iter().any(|k| k.same_key(key)) {
-        v.pass(format!("the office key in the file is the pinned key {}", key.kid));
+        v.pass(format!(
+            "the office key in the file is the pinned key {}",
+            key.kid
+        ));
     } else {
         v.fail(format!(
             "the office key in the file ({}) is not the pinned key",
@@ -144,7 +147,9 @@ pub fn verify_file(text: &str, options: &VerifyOptions) -> Result<Verification, 
     let payload: ReceiptPayload = match serde_json::from_slice(&payload_bytes) {
         Ok(p) => p,
         Err(e) => {
-            v.fail(format!("the signed receipt is not a receipt of this format: {e}"));
+            v.fail(format!(
+                "the signed receipt is not a receipt of this format: {e}"
+            ));
             return Ok(v);
         }
     };

@@ -24,7 +24,10 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/receipt-log/tree-head", get(tree_head))
         .route("/api/v1/receipt-log/inclusion-proof", get(inclusion_proof))
-        .route("/api/v1/receipt-log/consistency-proof", get(consistency_proof))
+        .route(
+            "/api/v1/receipt-log/consistency-proof",
+            get(consistency_proof),
+        )
         .route("/api/v1/receipt-log/leaves", get(leaves))
         .route("/api/v1/receipt-log/key", get(key))
 }
@@ -162,25 +165,41 @@ fn refused(status: StatusCode, cs: String, en: String, field: Option<&str>) -> R
     (status, Json(body)).into_response()
 }
 
+/// A query parameter that is missing (`value` is `None`) or not a non-negative whole number.
+struct BadParam {
+    name: &'static str,
+    value: Option<String>,
+}
+
+impl BadParam {
+    fn response(self) -> Response {
+        let name = self.name;
+        let (cs, en) = match self.value {
+            None => (
+                format!("Chybí parametr „{name}“."),
+                format!("The parameter `{name}` is missing."),
+            ),
+            Some(value) => (
+                format!("Parametr „{name}“ musí být celé nezáporné číslo, ne „{value}“."),
+                format!(
+                    "The parameter `{name}` must be a non-negative whole number, not `{value}`."
+                ),
+            ),
+        };
+        refused(StatusCode::BAD_REQUEST, cs, en, Some(name))
+    }
+}
+
 /// A required non-negative integer query parameter.
-fn number(raw: Option<&str>, name: &str) -> Result<u64, Response> {
+fn number(raw: Option<&str>, name: &'static str) -> Result<u64, BadParam> {
     let pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(raw.unwrap_or_default()).unwrap_or_default();
     let Some((_, value)) = pairs.iter().find(|(k, _)| k == name) else {
-        return Err(refused(
-            StatusCode::BAD_REQUEST,
-            format!("Chybí parametr „{name}“."),
-            format!("The parameter `{name}` is missing."),
-            Some(name),
-        ));
+        return Err(BadParam { name, value: None });
     };
-    value.parse::<u64>().map_err(|_| {
-        refused(
-            StatusCode::BAD_REQUEST,
-            format!("Parametr „{name}“ musí být celé nezáporné číslo, ne „{value}“."),
-            format!("The parameter `{name}` must be a non-negative whole number, not `{value}`."),
-            Some(name),
-        )
+    value.parse::<u64>().map_err(|_| BadParam {
+        name,
+        value: Some(value.clone()),
     })
 }
 
@@ -257,7 +276,7 @@ pub(crate) async fn inclusion_proof(
         number(raw.as_deref(), "tree_size"),
     ) {
         (Ok(i), Ok(s)) => (i, s),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(bad), _) | (_, Err(bad)) => return bad.response(),
     };
     match state
         .receipt_log
@@ -288,7 +307,7 @@ pub(crate) async fn consistency_proof(
         number(raw.as_deref(), "second"),
     ) {
         (Ok(f), Ok(s)) => (f, s),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(bad), _) | (_, Err(bad)) => return bad.response(),
     };
     match state
         .receipt_log
@@ -316,7 +335,7 @@ pub(crate) async fn leaves(State(state): State<AppState>, RawQuery(raw): RawQuer
         number(raw.as_deref(), "end"),
     ) {
         (Ok(s), Ok(e)) => (s, e),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(bad), _) | (_, Err(bad)) => return bad.response(),
     };
     if end <= start {
         return refused(

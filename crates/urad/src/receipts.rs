@@ -94,7 +94,11 @@ pub fn verify_receipt(args: &VerifyReceiptArgs) -> ExitCode {
     };
     println!("Receipt file {}:", args.file.display());
     for check in &verification.checks {
-        println!("  {} {}", if check.passed { "ok  " } else { "FAIL" }, check.text);
+        println!(
+            "  {} {}",
+            if check.passed { "ok  " } else { "FAIL" },
+            check.text
+        );
     }
     if verification.holds() {
         println!("The receipt verifies: it was signed by the office and is in its receipt log.");

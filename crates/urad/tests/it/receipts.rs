@@ -162,7 +162,11 @@ async fn receipt_files_verify_and_every_tampering_is_refused(backend: Backend) {
 
     // Other data than was submitted.
     let other = check(&text, &key, Some(&data.replace("Jana", "Jan")));
-    assert!(failures(&other).contains("not the submitted data"), "{}", failures(&other));
+    assert!(
+        failures(&other).contains("not the submitted data"),
+        "{}",
+        failures(&other)
+    );
 
     // A data hash changed in the receipt (its signature then no longer holds).
     let parts: Vec<&str> = file.receipt.split('.').collect();
@@ -178,7 +182,11 @@ async fn receipt_files_verify_and_every_tampering_is_refused(backend: Backend) {
         ..file.clone()
     };
     let refused = check(&forged.to_json(), &key, None);
-    assert!(failures(&refused).contains("signature does not verify"), "{}", failures(&refused));
+    assert!(
+        failures(&refused).contains("signature does not verify"),
+        "{}",
+        failures(&refused)
+    );
 
     // A changed signature.
     let mut signature = unb64(parts[2]).unwrap();
@@ -195,13 +203,21 @@ async fn receipt_files_verify_and_every_tampering_is_refused(backend: Backend) {
     first[5] ^= 1;
     forged.inclusion_proof[0] = hex(&first);
     let refused = check(&forged.to_json(), &key, None);
-    assert!(failures(&refused).contains("inclusion proof"), "{}", failures(&refused));
+    assert!(
+        failures(&refused).contains("inclusion proof"),
+        "{}",
+        failures(&refused)
+    );
 
     // A changed tree head: a larger size, or another root.
     let mut forged = file.clone();
     forged.tree_head.tree_size = 6;
     let refused = check(&forged.to_json(), &key, None);
-    assert!(failures(&refused).contains("tree head's signature"), "{}", failures(&refused));
+    assert!(
+        failures(&refused).contains("tree head's signature"),
+        "{}",
+        failures(&refused)
+    );
     let mut forged = file.clone();
     forged.tree_head.root_hash = hex(&[0u8; 32]);
     assert!(!check(&forged.to_json(), &key, None).holds());
@@ -217,7 +233,11 @@ async fn receipt_files_verify_and_every_tampering_is_refused(backend: Backend) {
         ..file.clone()
     };
     let refused = check(&resigned.to_json(), &key, None);
-    assert!(failures(&refused).contains("not the pinned key"), "{}", failures(&refused));
+    assert!(
+        failures(&refused).contains("not the pinned key"),
+        "{}",
+        failures(&refused)
+    );
     let unpinned = verify::verify_file(&resigned.to_json(), &VerifyOptions::default()).unwrap();
     assert!(unpinned.holds() && unpinned.checks[0].text.contains("pass --key"));
 
@@ -401,8 +421,14 @@ async fn the_binary_verifies_receipts_and_the_log(backend: Backend) {
     ]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("The receipt verifies"), "{out}");
-    assert!(out.contains("is the submitted data") && out.contains("pinned key"), "{out}");
-    assert!(out.contains("KUMSK 3/2027") && out.contains("leaf 2 of the tree of 4"), "{out}");
+    assert!(
+        out.contains("is the submitted data") && out.contains("pinned key"),
+        "{out}"
+    );
+    assert!(
+        out.contains("KUMSK 3/2027") && out.contains("leaf 2 of the tree of 4"),
+        "{out}"
+    );
 
     // Not the data, not the key: exit 1 with the reason.
     let (code, _, err) = verify(&[&path("receipt.json"), "--data", &path("other.json")]);
@@ -445,9 +471,11 @@ async fn the_binary_verifies_receipts_and_the_log(backend: Backend) {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("the latest covers 5 of the 5 leaves"), "{out}");
     // A receipt rewritten in the database: exit 1.
-    db.write_one(sql("UPDATE submission SET sequence = 99 WHERE log_index = 0"))
-        .await
-        .unwrap();
+    db.write_one(sql(
+        "UPDATE submission SET sequence = 99 WHERE log_index = 0",
+    ))
+    .await
+    .unwrap();
     let (code, _, err) = urad(&args);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("MISMATCH") && err.contains("size 4"), "{err}");
@@ -468,7 +496,9 @@ async fn the_endpoints_publish_heads_proofs_leaves_and_the_key(app: TestApp) {
     assert_eq!(head.tree_size, 3);
     head.verify(&key).unwrap();
     let root = head.root().unwrap();
-    let leaves = app.json("/api/v1/receipt-log/leaves?start=0&end=10", 200).await;
+    let leaves = app
+        .json("/api/v1/receipt-log/leaves?start=0&end=10", 200)
+        .await;
     let leaves = leaves["leaves"].as_array().unwrap();
     assert_eq!(leaves.len(), 3);
     for leaf in leaves {
@@ -501,7 +531,10 @@ async fn the_endpoints_publish_heads_proofs_leaves_and_the_key(app: TestApp) {
     assert_eq!(next.tree_size, 8);
     next.verify(&key).unwrap();
     let proof = app
-        .json("/api/v1/receipt-log/consistency-proof?first=3&second=8", 200)
+        .json(
+            "/api/v1/receipt-log/consistency-proof?first=3&second=8",
+            200,
+        )
         .await;
     let proof: Vec<_> = proof["consistency_proof"]
         .as_array()
@@ -509,7 +542,13 @@ async fn the_endpoints_publish_heads_proofs_leaves_and_the_key(app: TestApp) {
         .iter()
         .map(|h| hash_from_hex(h.as_str().unwrap()).unwrap())
         .collect();
-    assert!(verify_consistency(3, 8, &root, &next.root().unwrap(), &proof));
+    assert!(verify_consistency(
+        3,
+        8,
+        &root,
+        &next.root().unwrap(),
+        &proof
+    ));
 
     // Bad parameters: 400 with a message in both languages; beyond the log: 404.
     for (query, field) in [
@@ -521,9 +560,7 @@ async fn the_endpoints_publish_heads_proofs_leaves_and_the_key(app: TestApp) {
         ("consistency-proof?first=1", "second"),
         ("leaves?start=4&end=4", "end"),
     ] {
-        let body = app
-            .json(&format!("/api/v1/receipt-log/{query}"), 400)
-            .await;
+        let body = app.json(&format!("/api/v1/receipt-log/{query}"), 400).await;
         assert_eq!(body["field"], field, "{query}: {body}");
         assert!(!body["message"]["cs"].as_str().unwrap().is_empty());
         assert!(!body["message"]["en"].as_str().unwrap().is_empty());
@@ -533,10 +570,11 @@ async fn the_endpoints_publish_heads_proofs_leaves_and_the_key(app: TestApp) {
         "consistency-proof?first=1&second=99",
         "leaves?start=8&end=20",
     ] {
-        let body = app
-            .json(&format!("/api/v1/receipt-log/{query}"), 404)
-            .await;
-        assert!(body["error"].as_str().unwrap().contains("8 leaves"), "{body}");
+        let body = app.json(&format!("/api/v1/receipt-log/{query}"), 404).await;
+        assert!(
+            body["error"].as_str().unwrap().contains("8 leaves"),
+            "{body}"
+        );
     }
 
     let doc = app.json("/api/openapi.json", 200).await;
