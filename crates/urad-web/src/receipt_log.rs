@@ -209,8 +209,8 @@ fn log_error(e: ReceiptLogError) -> Response {
     match e {
         ReceiptLogError::IndexOutsideTree { index, tree_size } => refused(
             StatusCode::BAD_REQUEST,
-            format!("List {index} není ve stromu o {tree_size} listech: index musí být menší než velikost stromu."),
-            format!("Leaf {index} is not in a tree of {tree_size} leaves: the index must be smaller than the tree size."),
+            format!("List s indexem {index} není ve stromu velikosti {tree_size}: index musí být menší než velikost stromu."),
+            format!("Leaf {index} is not in a tree of size {tree_size}: the index must be smaller than the tree size."),
             Some("index"),
         ),
         ReceiptLogError::SizesOutOfOrder { first, second } => refused(
@@ -221,15 +221,21 @@ fn log_error(e: ReceiptLogError) -> Response {
         ),
         ReceiptLogError::BeyondLog { tree_size, log_size } => refused(
             StatusCode::NOT_FOUND,
-            format!("Kniha potvrzení má {log_size} listů, strom o {tree_size} listech v ní (zatím) není."),
-            format!("The receipt log has {log_size} leaves; there is no tree of {tree_size} leaves (yet)."),
+            format!("Počet listů v knize potvrzení o doručení je {log_size}: strom velikosti {tree_size} v ní (zatím) není."),
+            format!("The receipt log's size is {log_size}: there is no tree of size {tree_size} in it (yet)."),
             None,
+        ),
+        ReceiptLogError::NoSuchLeaf { index, log_size } => refused(
+            StatusCode::NOT_FOUND,
+            format!("Počet listů v knize potvrzení o doručení je {log_size}: list s indexem {index} v ní (zatím) není."),
+            format!("The receipt log's size is {log_size}: leaf {index} is not in it (yet)."),
+            Some("start"),
         ),
         other => {
             tracing::error!(error = %other, "the receipt log cannot answer");
             refused(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "Knihu potvrzení se teď nepodařilo načíst. Zkuste to prosím později.".into(),
+                "Knihu potvrzení o doručení se teď nepodařilo načíst. Zkuste to prosím později.".into(),
                 "The receipt log cannot be read right now. Please try again later.".into(),
                 None,
             )
