@@ -132,7 +132,7 @@ impl From<Jwk> for JwkDto {
 struct InclusionParams {
     /// The leaf (from 0).
     index: u64,
-    /// The size of the tree, at most the latest signed head's.
+    /// The size of the tree (a signed head's, or any up to the log's size).
     tree_size: u64,
 }
 
