@@ -27,7 +27,7 @@ const TARGET_SIGN_INS: f64 = 500.0;
 const TARGET_REFRESH: f64 = 5000.0;
 /// urad's per-IP limit on the login and token endpoints, raised so that the one IP of the
 /// load driver measures the server rather than the limiter.
-const RATE_LIMIT: &str = "1000000";
+pub(crate) const RATE_LIMIT: &str = "1000000";
 /// Nothing listens here: the driver reads the code from the redirect's Location.
 const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
 const CLIENT_ID: &str = "bench";
@@ -72,7 +72,7 @@ fn options(args: &[&str]) -> Result<Options> {
 }
 
 /// One identity provider under test and how to sign in at it.
-struct Target {
+pub(crate) struct Target {
     name: &'static str,
     authorize: Url,
     token: Url,
@@ -185,7 +185,19 @@ fn has_rate_limit(binary: &std::path::Path) -> Result<bool> {
 }
 
 /// `urad client add` for the benchmark's confidential client; returns its secret.
-fn register_client(binary: &std::path::Path, data_dir: &std::path::Path) -> Result<String> {
+pub(crate) fn register_client(
+    binary: &std::path::Path,
+    data_dir: &std::path::Path,
+) -> Result<String> {
+    register_client_in(binary, data_dir, None)
+}
+
+/// `register_client` in the database at `database_url` (PostgreSQL) when given.
+pub(crate) fn register_client_in(
+    binary: &std::path::Path,
+    data_dir: &std::path::Path,
+    database_url: Option<&str>,
+) -> Result<String> {
     let out = Command::new(binary)
         .args([
             "client",
@@ -197,6 +209,12 @@ fn register_client(binary: &std::path::Path, data_dir: &std::path::Path) -> Resu
         ])
         .arg("--data-dir")
         .arg(data_dir)
+        .args(
+            database_url
+                .map(|u| ["--database-url", u])
+                .into_iter()
+                .flatten(),
+        )
         .env("URAD_LOG", "warn")
         .output()
         .context("cannot run urad client add")?;
@@ -267,7 +285,7 @@ impl Drop for OidcProvider {
     }
 }
 
-async fn discover(name: &'static str, issuer: &str, secret: String) -> Result<Target> {
+pub(crate) async fn discover(name: &'static str, issuer: &str, secret: String) -> Result<Target> {
     let url = format!("{issuer}/.well-known/openid-configuration");
     let meta: serde_json::Value = reqwest::get(&url)
         .await
@@ -404,9 +422,17 @@ async fn measure(target: Arc<Target>, concurrency: usize, seconds: u64, flow: Fl
 }
 
 /// A browser and its relying party: one connection pool, one cookie jar.
-struct User {
+pub(crate) struct User {
     http: reqwest::Client,
     jar: BTreeMap<String, String>,
+}
+
+/// SHA-256 of `bytes` in lowercase hexadecimal.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn random_b64(bytes: usize) -> String {
@@ -416,7 +442,7 @@ fn random_b64(bytes: usize) -> String {
 }
 
 impl User {
-    fn new() -> User {
+    pub(crate) fn new() -> User {
         User {
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -478,6 +504,15 @@ impl User {
     }
 
     async fn sign_in(&mut self, t: &Target) -> Result<String> {
+        let tokens = self.sign_in_tokens(t).await?;
+        tokens["refresh_token"]
+            .as_str()
+            .map(str::to_owned)
+            .context("no refresh_token")
+    }
+
+    /// A whole sign-in in a new browser; the token endpoint's answer.
+    pub(crate) async fn sign_in_tokens(&mut self, t: &Target) -> Result<serde_json::Value> {
         self.jar.clear();
         let verifier = random_b64(32);
         let challenge =
@@ -547,10 +582,7 @@ impl User {
             )
             .await?;
         ensure!(tokens["id_token"].is_string(), "no id_token");
-        tokens["refresh_token"]
-            .as_str()
-            .map(str::to_owned)
-            .context("no refresh_token")
+        Ok(tokens)
     }
 
     async fn refresh(&mut self, t: &Target, refresh_token: &str) -> Result<String> {

@@ -6,12 +6,20 @@
 //! - `cargo xtask bench pages` — load test of the portal's pages (see docs/benchmarks.md).
 //! - `cargo xtask bench login` — sign-ins and refresh grants per second, urad against
 //!   oidc-provider (see docs/benchmarks.md).
+//! - `cargo xtask bench surge` — a grant call's opening minute: applicants signed in
+//!   beforehand all submit at once; figures, ratios to the machine's ceilings, and a check
+//!   that nothing was lost or reordered (see docs/benchmarks.md).
+//! - `cargo xtask crash` — SIGKILLs the server at random moments during submissions and
+//!   checks after each restart that every receipted submission is complete and the journal
+//!   and receipt log verify (a short form runs in `cargo xtask test`).
 //! - `cargo xtask assets` — refresh the vendored Czech Gov Design System assets from web/.
 
 mod bench;
+mod crash;
 mod login;
 mod postgres;
 mod setup;
+mod surge;
 
 use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
@@ -35,11 +43,15 @@ fn dispatch() -> Result<()> {
         ["test", "--no-browser"] => test_without_browser(),
         ["bench", "pages", rest @ ..] => bench::pages(rest),
         ["bench", "login", rest @ ..] => login::login(rest),
+        ["bench", "surge", rest @ ..] => surge::surge(rest),
+        ["crash", rest @ ..] => crash::crash(rest),
         ["assets"] => assets(),
         _ => {
             eprintln!(
                 "usage: cargo xtask test [--no-browser] | bench pages [--duration SECS] \
-                 | bench login [--concurrency N] [--duration SECS] | assets"
+                 | bench login [--concurrency N] [--duration SECS] \
+                 | bench surge [--applicants N] [--concurrency N] [--attachment-kb K] [--only sqlite|postgres] \
+                 | crash [--rounds N] [--clients N] [--database-url URL] | assets"
             );
             std::process::exit(2);
         }
@@ -104,14 +116,22 @@ fn rust_tests(pg: &postgres::Cluster) -> Result<()> {
 
 fn test_without_browser() -> Result<()> {
     let pg = postgres::Cluster::start()?;
-    rust_tests(&pg)
+    rust_tests(&pg)?;
+    crash_tests(&pg)
 }
 
 fn test() -> Result<()> {
     setup::browser_prerequisites()?;
     let pg = postgres::Cluster::start()?;
     rust_tests(&pg)?;
+    crash_tests(&pg)?;
     browser_tests()
+}
+
+/// The short crash test on both databases, with the debug build the browser tests use too.
+fn crash_tests(pg: &postgres::Cluster) -> Result<()> {
+    run(cargo().args(["build", "--locked", "-p", "urad"]))?;
+    crash::short(&target_dir().join("debug/urad"), &pg.url())
 }
 
 /// Starts the real binary on a fresh SQLite database and runs web/tests against it. The

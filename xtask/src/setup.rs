@@ -62,6 +62,8 @@ pub fn npm_packages() -> Result<()> {
 pub struct Server {
     child: Child,
     pub base_url: String,
+    /// Set once the process is known to have ended (then there is nothing to stop).
+    ended: bool,
 }
 
 impl Server {
@@ -76,8 +78,19 @@ impl Server {
         args: &[&str],
         env: &[(&str, &str)],
     ) -> Result<Server> {
+        Server::start_at("127.0.0.1:0", binary, data_dir, args, env)
+    }
+
+    /// Like `start_with`, listening on `listen` (`127.0.0.1:0` picks a free port).
+    pub fn start_at(
+        listen: &str,
+        binary: &Path,
+        data_dir: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<Server> {
         let mut child = Command::new(binary)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .args(["serve", "--listen", listen, "--data-dir"])
             .arg(data_dir)
             .arg("--content-dir")
             .arg(crate::root().join("content"))
@@ -121,11 +134,23 @@ impl Server {
                 }
             }
         });
-        Ok(Server { child, base_url })
+        Ok(Server {
+            child,
+            base_url,
+            ended: false,
+        })
     }
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Kills the server at once (SIGKILL): no graceful shutdown, as in a crash.
+    pub fn kill_now(mut self) -> Result<()> {
+        self.child.kill().context("cannot kill urad")?;
+        self.child.wait().context("cannot wait for urad")?;
+        self.ended = true;
+        Ok(())
     }
 }
 
@@ -149,6 +174,9 @@ fn without_colours(line: &str) -> String {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        if self.ended {
+            return;
+        }
         let _ = Command::new("kill")
             .arg(self.child.id().to_string())
             .status();

@@ -12,10 +12,13 @@
 //! instant is the later of the server's clock and the scope's last instant, so instants never
 //! go back in sequence order, whichever process's clock gave them.
 
+pub mod journal_check;
 pub mod merkle;
 pub mod receipt;
 pub mod receipt_log;
 pub mod verify;
+
+pub use journal_check::{verify_journal, JournalReport};
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -38,6 +41,43 @@ pub enum FilingError {
     Invalid(Vec<FieldError>),
     #[error("database error: {0}")]
     Store(#[from] StoreError),
+}
+
+impl FilingError {
+    /// What a citizen is told, in their language. Field errors are told at their fields
+    /// (see [`FilingError::Invalid`]); this is the sentence above them.
+    pub fn message(&self, lang: Lang) -> String {
+        let (cs, en) = match self {
+            FilingError::UnknownDraft => (
+                "Tento koncept neexistuje, nebo patří někomu jinému.".to_owned(),
+                "There is no such draft, or it belongs to someone else.".to_owned(),
+            ),
+            FilingError::UnknownForm(form) => (
+                format!("Formulář „{form}“ neexistuje nebo jeho verze už není v provozu; začněte prosím nový koncept."),
+                format!("The form “{form}” does not exist or its version is no longer in use; please start a new draft."),
+            ),
+            FilingError::AlreadySubmitted => (
+                "Koncept už byl odeslán a nelze jej měnit.".to_owned(),
+                "The draft has been sent already and can no longer change.".to_owned(),
+            ),
+            FilingError::Changed => (
+                "Koncept se během odesílání změnil; zkontrolujte jej a odešlete znovu.".to_owned(),
+                "The draft changed while it was being sent; check it and send it again.".to_owned(),
+            ),
+            FilingError::Invalid(errors) => (
+                format!("Formulář obsahuje chyby ({}); opravte je a odešlete znovu.", errors.len()),
+                format!("The form has errors ({}); correct them and send it again.", errors.len()),
+            ),
+            FilingError::Store(_) => (
+                "Podání se nepodařilo uložit kvůli technické chybě; nic nebylo přijato. Zkuste to prosím za chvíli znovu.".to_owned(),
+                "The submission could not be stored because of a technical fault; nothing was received. Please try again shortly.".to_owned(),
+            ),
+        };
+        match lang {
+            Lang::Cs => cs,
+            Lang::En => en,
+        }
+    }
 }
 
 /// A draft as stored.
@@ -264,7 +304,9 @@ pub async fn submit(
             .bind(now)
             .bind(draft_id)
             .bind(person_id)
-            .bind(draft.revision),
+            .bind(draft.revision)
+            // A receipt promises the submission was received: it must survive a power loss.
+            .durable(),
             counter(&sequence_counter),
             counter(&reference_counter),
             counter(log_counter),

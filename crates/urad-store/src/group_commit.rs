@@ -76,9 +76,18 @@ fn writer(conn: Connection, jobs: mpsc::Receiver<Job>, checkpointer: SyncSender<
     }
 }
 
-/// Runs a batch in one transaction and answers every write in it.
+/// Runs a batch in one transaction and answers every write in it. A batch holding a durable
+/// write ([`Statement::durable`]) commits with the WAL synced to the disk.
 fn commit(conn: &Connection, batch: &mut Vec<Job>) {
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+    let durable = batch
+        .iter()
+        .any(|job| job.statements.iter().any(|s| s.durable));
+    let begin = if durable {
+        "PRAGMA synchronous = FULL; BEGIN IMMEDIATE"
+    } else {
+        "BEGIN IMMEDIATE"
+    };
+    if let Err(e) = conn.execute_batch(begin) {
         tracing::error!(error = %e, "a group commit could not begin");
         let e = e.to_string();
         for job in batch.drain(..) {
@@ -95,6 +104,11 @@ fn commit(conn: &Connection, batch: &mut Vec<Job>) {
     if let Err(e) = &committed {
         tracing::error!(error = %e, "a group commit failed");
         let _ = conn.execute_batch("ROLLBACK");
+    }
+    if durable {
+        if let Err(e) = conn.execute_batch("PRAGMA synchronous = NORMAL") {
+            tracing::error!(error = %e, "cannot return the writer to synchronous = NORMAL");
+        }
     }
     for (answer, result) in done {
         let _ = answer.send(match (&committed, result) {

@@ -63,6 +63,7 @@ pub struct Statement {
     pub(crate) sql: &'static str,
     pub(crate) params: Vec<Param>,
     pub(crate) only_if_previous_changed: bool,
+    pub(crate) durable: bool,
 }
 
 /// `sql("SELECT … WHERE id = $1").bind(id)`.
@@ -71,6 +72,7 @@ pub fn sql(sql: &'static str) -> Statement {
         sql,
         params: Vec::new(),
         only_if_previous_changed: false,
+        durable: false,
     }
 }
 
@@ -85,6 +87,17 @@ impl Statement {
     /// changed or returned a row; otherwise the write ends there (and still commits what ran).
     pub fn only_if_previous_changed(mut self) -> Statement {
         self.only_if_previous_changed = true;
+        self
+    }
+
+    /// The write this statement is part of must survive a power loss once it is answered
+    /// (a receipt promises that it was received). SQLite runs in WAL mode with
+    /// `synchronous = NORMAL`, which survives a crash of the process but not of the machine;
+    /// a group commit holding a durable write is committed with `synchronous = FULL`, one
+    /// fsync of the WAL for the whole batch. PostgreSQL commits durably anyway (its
+    /// `synchronous_commit` setting decides).
+    pub fn durable(mut self) -> Statement {
+        self.durable = true;
         self
     }
 }

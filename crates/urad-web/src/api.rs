@@ -33,6 +33,13 @@ pub(crate) fn routes() -> Router<AppState> {
     paths(
         list_services,
         get_service,
+        crate::filing_api::list_forms,
+        crate::filing_api::get_form,
+        crate::filing_api::create_draft,
+        crate::filing_api::get_draft,
+        crate::filing_api::put_draft,
+        crate::filing_api::submit_draft,
+        crate::filing_api::get_submission,
         crate::oidc::openid_configuration,
         crate::oidc::jwks,
         crate::oidc::token,
@@ -49,12 +56,36 @@ pub(crate) fn routes() -> Router<AppState> {
     ),
     tags(
         (name = "catalogue", description = "Services of the office"),
+        (name = "filing", description = "The e-filing office: forms, drafts, submissions and their receipts"),
         (name = "identity", description = "The identity gateway (OpenID Connect provider)"),
         (name = "operations", description = "Probes and metrics for operators"),
         (name = "receipt-log", description = "The append-only Merkle log of receipts (RFC 9162): signed tree heads, proofs, leaves, the office key"),
-    )
+    ),
+    modifiers(&BearerScheme)
 )]
 struct ApiDoc;
+
+/// The `bearer` security scheme: an access token from the identity gateway.
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "An access token (`at+jwt`) from this identity gateway's token endpoint",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The OpenAPI document as pretty JSON (for `urad openapi` and tests).
 pub fn openapi_json() -> String {
@@ -66,8 +97,8 @@ pub fn openapi_json() -> String {
 /// Text in Czech and English.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct LocalizedText {
-    pub(crate) cs: String,
-    pub(crate) en: String,
+    pub cs: String,
+    pub en: String,
 }
 
 impl From<&Text> for LocalizedText {
@@ -148,11 +179,11 @@ struct ServiceList {
 #[derive(Serialize, ToSchema)]
 pub(crate) struct ApiError {
     /// The message in English.
-    pub(crate) error: String,
+    pub error: String,
     /// The message in both languages.
-    pub(crate) message: LocalizedText,
-    /// The query parameter at fault, if any.
-    pub(crate) field: Option<String>,
+    pub message: LocalizedText,
+    /// The parameter or field at fault, if any.
+    pub field: Option<String>,
 }
 
 /// Filters and search, as on the catalogue page.

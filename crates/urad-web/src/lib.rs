@@ -7,6 +7,7 @@ mod assets;
 mod cache;
 mod demo_idp;
 mod error;
+mod filing_api;
 pub mod i18n;
 mod oidc;
 mod ops;
@@ -209,6 +210,7 @@ pub fn router(state: AppState) -> Router {
             &state,
         ))
         .merge(account::routes())
+        .merge(filing_api::routes())
         .merge(receipt_log::routes())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

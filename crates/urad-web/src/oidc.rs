@@ -549,6 +549,49 @@ pub(crate) async fn revoke(
     }
 }
 
+/// The claims of the request's bearer access token and the live session it was issued in; a
+/// `401` (RFC 6750 §3) when the token is missing, invalid, expired or its session has ended.
+pub(crate) async fn bearer(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(serde_json::Value, urad_identity::sessions::Session), Response> {
+    let Some(token) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return Err(bearer_refused(""));
+    };
+    let clock = state.clock.as_ref();
+    let keys = match state.keys().await {
+        Ok(k) => k,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the signing keys");
+            return Err(StatusCode::SERVICE_UNAVAILABLE.into_response());
+        }
+    };
+    let Ok((header_json, claims)) = urad_identity::jose::verify(token.trim(), keys.published())
+    else {
+        return Err(bearer_refused("invalid_token"));
+    };
+    let valid = header_json["typ"] == "at+jwt"
+        && claims["iss"] == state.issuer.as_str()
+        && claims["aud"] == state.issuer.as_str()
+        && claims["exp"].as_i64().is_some_and(|exp| exp > clock.now());
+    let sid = claims["sid"].as_str().unwrap_or_default();
+    if !valid || sid.is_empty() {
+        return Err(bearer_refused("invalid_token"));
+    }
+    match urad_identity::sessions::find_by_sid(&state.db, clock, sid).await {
+        Ok(Some(session)) => Ok((claims, session)),
+        Ok(None) => Err(bearer_refused("invalid_token")),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the session");
+            Err(StatusCode::SERVICE_UNAVAILABLE.into_response())
+        }
+    }
+}
+
 /// A `401` for a missing or bad bearer token (RFC 6750 §3).
 fn bearer_refused(error: &str) -> Response {
     let challenge = if error.is_empty() {
@@ -575,42 +618,11 @@ fn bearer_refused(error: &str) -> Response {
         (status = 200, description = "Claims about the signed-in person", content_type = "application/json"),
         (status = 401, description = "Missing, invalid or expired access token, or the session has ended")))]
 pub(crate) async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let Some(token) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-    else {
-        return bearer_refused("");
+    let (claims, session) = match bearer(&state, &headers).await {
+        Ok(found) => found,
+        Err(refused) => return refused,
     };
-    let clock = state.clock.as_ref();
-    let keys = match state.keys().await {
-        Ok(k) => k,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot read the signing keys");
-            return StatusCode::SERVICE_UNAVAILABLE.into_response();
-        }
-    };
-    let Ok((header_json, claims)) = urad_identity::jose::verify(token.trim(), keys.published())
-    else {
-        return bearer_refused("invalid_token");
-    };
-    let valid = header_json["typ"] == "at+jwt"
-        && claims["iss"] == state.issuer.as_str()
-        && claims["aud"] == state.issuer.as_str()
-        && claims["exp"].as_i64().is_some_and(|exp| exp > clock.now());
-    let sid = claims["sid"].as_str().unwrap_or_default();
-    if !valid || sid.is_empty() {
-        return bearer_refused("invalid_token");
-    }
-    let session_claims = match urad_identity::sessions::claims_of_live(&state.db, clock, sid).await
-    {
-        Ok(Some(c)) => c,
-        Ok(None) => return bearer_refused("invalid_token"),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot read the session");
-            return StatusCode::SERVICE_UNAVAILABLE.into_response();
-        }
-    };
+    let session_claims = session.claims;
     let mut body = tokens::claims_for_scopes(
         claims["scope"].as_str().unwrap_or_default(),
         &session_claims,

@@ -59,6 +59,17 @@ pub enum Command {
     /// The receipt log (the append-only Merkle log of receipts).
     #[command(subcommand)]
     ReceiptLog(receipts::ReceiptLogCommand),
+    /// The e-filing office's registry journal.
+    #[command(subcommand)]
+    Filing(FilingCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FilingCommand {
+    /// Check the registry journal: receipt sequences and reference numbers without gaps or
+    /// repeats, receipt-log leaves in commit order, data matching their receipts, nothing
+    /// half-written. Exits with 1 when anything does not hold.
+    Verify(StoreArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -637,6 +648,21 @@ pub async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         Command::VerifyReceipt(args) => return Ok(receipts::verify_receipt(&args)),
         Command::ReceiptLog(receipts::ReceiptLogCommand::Verify(args)) => {
             return receipts::verify_log(&args).await
+        }
+        Command::Filing(FilingCommand::Verify(store)) => {
+            let db = store.open().await?;
+            let report = urad_filing::verify_journal(&db).await?;
+            println!(
+                "registry journal: {} submissions in {} scopes",
+                report.submissions, report.scopes
+            );
+            if !report.holds() {
+                for problem in &report.problems {
+                    println!("problem: {problem}");
+                }
+                anyhow::bail!("the registry journal does not hold");
+            }
+            println!("sequences, reference numbers, receipt-log leaves and data hashes all hold");
         }
         Command::Keys(KeysCommand::Rotate(store)) => {
             let db = store.open().await?;

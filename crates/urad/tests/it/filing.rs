@@ -24,6 +24,7 @@ fn general(subject: &str) -> serde_json::Value {
 crate::for_both_backends!(
     a_draft_is_submitted_once_with_a_reference_number_and_a_sequence,
     a_surge_of_submissions_gets_gapless_sequences_in_commit_order,
+    the_journal_check_finds_gaps_repeats_and_altered_data,
 );
 
 async fn a_draft_is_submitted_once_with_a_reference_number_and_a_sequence(backend: Backend) {
@@ -188,4 +189,72 @@ async fn a_surge_of_submissions_gets_gapless_sequences_in_commit_order(backend: 
     assert!(by_sequence
         .windows(2)
         .all(|w| w[0].received_at <= w[1].received_at));
+    // The receipt log's leaves follow the same order, 0 … N-1 (each receipt once).
+    by_sequence.dedup();
+    assert!(by_sequence
+        .windows(2)
+        .all(|w| w[0].log_index < w[1].log_index));
+    assert_eq!(by_sequence[0].log_index, 0);
+    assert_eq!(by_sequence[N - 1].log_index, N as i64 - 1);
+    let report = urad_filing::verify_journal(&db).await.unwrap();
+    assert!(report.holds(), "{:?}", report.problems);
+    assert_eq!((report.submissions, report.scopes), (N as i64, 1));
+}
+
+/// Submits `n` general submissions of different people; returns their receipts.
+async fn submit_some(db: &urad_store::Db, n: usize) -> Vec<urad_filing::Receipt> {
+    let forms = forms();
+    let clock = ManualClock::at(1_800_000_000);
+    let mut receipts = Vec::new();
+    for i in 0..n {
+        let person = format!("p-{i}");
+        let draft = urad_filing::start_draft(
+            db,
+            &clock,
+            &forms,
+            &person,
+            "obecne-podani",
+            &general(&format!("Podání {i}")),
+        )
+        .await
+        .unwrap();
+        let request = SubmitRequest {
+            person_id: &person,
+            draft_id: &draft,
+            scope: "form:obecne-podani",
+            lang: Lang::Cs,
+        };
+        receipts.push(
+            urad_filing::submit(db, &clock, &forms, "KUMSK", &request)
+                .await
+                .unwrap(),
+        );
+        clock.advance(1);
+    }
+    receipts
+}
+
+async fn the_journal_check_finds_gaps_repeats_and_altered_data(backend: Backend) {
+    use urad_store::sql;
+    // Each kind of damage on a journal of its own, found and named.
+    // (Repeats cannot even be written: the table's unique constraints refuse them.)
+    let cases: [(&'static str, &str); 4] = [
+        ("UPDATE submission SET data = '{}' WHERE sequence = 2", "SHA-256"),
+        ("DELETE FROM submission WHERE sequence = 2", "expected 1 to 2"),
+        ("UPDATE submission SET received_at = received_at - 100 WHERE sequence = 3", "before their predecessor"),
+        ("UPDATE draft SET submitted_at = NULL WHERE id = (SELECT id FROM submission WHERE sequence = 1)", "drafts marked sent"),
+    ];
+    for (damage, found) in cases {
+        let (db, _dir) = open(backend).await;
+        submit_some(&db, 3).await;
+        let report = urad_filing::verify_journal(&db).await.unwrap();
+        assert!(report.holds(), "{:?}", report.problems);
+        db.write_one(sql(damage)).await.unwrap();
+        let report = urad_filing::verify_journal(&db).await.unwrap();
+        assert!(
+            report.problems.iter().any(|p| p.contains(found)),
+            "{damage}: {:?}",
+            report.problems
+        );
+    }
 }

@@ -8,6 +8,7 @@ mod binary;
 mod client_auth;
 mod content_clients;
 mod filing;
+mod filing_api;
 mod identity;
 mod ops;
 mod pages;

@@ -1,0 +1,568 @@
+//! The e-filing office's JSON API (`/api/v1/forms`, `/api/v1/drafts`, `/api/v1/submissions`):
+//! what the portal's pages do, for API clients acting for a signed-in person with a bearer
+//! access token from the identity gateway. A draft is kept on the server; sending it is
+//! idempotent (the same draft sent twice answers with its first receipt), so a client may
+//! retry after a timeout without making a second submission.
+
+use crate::api::{ApiError, LocalizedText};
+use crate::oidc::bearer;
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use urad_core::Lang;
+use urad_filing::{FilingError, SubmitRequest};
+use urad_forms::FormDefinition;
+use urad_identity::sessions::Session;
+use urad_identity::Loa;
+use utoipa::ToSchema;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/forms", get(list_forms))
+        .route("/api/v1/forms/{form}", get(get_form))
+        .route("/api/v1/drafts", post(create_draft))
+        .route("/api/v1/drafts/{id}", get(get_draft).put(put_draft))
+        .route("/api/v1/drafts/{id}/submit", post(submit_draft))
+        .route("/api/v1/submissions/{id}", get(get_submission))
+}
+
+/// A form as API clients see it: the JSON Schema its data must satisfy.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct FormDto {
+    #[schema(example = "kotlikova-dotace")]
+    id: String,
+    /// The version new drafts are made with.
+    version: u32,
+    title: LocalizedText,
+    /// The catalogue service the form belongs to, if any.
+    service: Option<String>,
+    /// The level of assurance a person needs to send it (`low`, `substantial`, `high`).
+    level_of_assurance: String,
+    /// JSON Schema 2020-12 of the data.
+    #[schema(value_type = Object)]
+    schema: Value,
+    attachment_slots: Vec<AttachmentSlotDto>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AttachmentSlotDto {
+    id: String,
+    label: LocalizedText,
+    /// Media types accepted (decided from the file's content).
+    types: Vec<String>,
+    max_files: u32,
+    required: bool,
+}
+
+/// A draft kept on the server.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DraftDto {
+    id: String,
+    form: String,
+    version: u32,
+    #[schema(value_type = Object)]
+    data: Value,
+    /// Counts every change of the draft.
+    revision: i64,
+    /// Unix seconds.
+    created_at: i64,
+    updated_at: i64,
+    /// Set once the draft has been sent (then see `/api/v1/submissions/{id}`).
+    submitted_at: Option<i64>,
+}
+
+/// What the filing office confirms it received.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ReceiptDto {
+    /// The submission's id (its draft's).
+    id: String,
+    /// The registry journal's reference number, unique per office and year.
+    #[schema(example = "KUMSK 12345/2026")]
+    reference: String,
+    /// What the receipt sequence counts in (`form:kotlikova-dotace`).
+    scope: String,
+    /// The order of receipt within the scope: 1, 2, 3 … without gaps.
+    sequence: i64,
+    /// Unix seconds, from the server's clock.
+    received_at: i64,
+    form: String,
+    version: u32,
+    /// SHA-256 (hex) of the data exactly as stored.
+    data_sha256: String,
+    /// The submission's leaf in the receipt log.
+    log_index: i64,
+    attachments: Vec<ReceiptAttachmentDto>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ReceiptAttachmentDto {
+    slot: String,
+    file_name: String,
+    media_type: String,
+    size: i64,
+    sha256: String,
+}
+
+/// A new draft.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewDraft {
+    /// The form's id; the draft is made with its latest version.
+    form: String,
+    /// What is filled in so far (may be incomplete).
+    #[serde(default = "empty_object")]
+    #[schema(value_type = Object)]
+    data: Value,
+}
+
+/// A draft's new data (replaces the old, whole).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DraftData {
+    #[schema(value_type = Object)]
+    data: Value,
+}
+
+fn empty_object() -> Value {
+    Value::Object(Default::default())
+}
+
+/// A refused submission: the sentence above and the problem at each field.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct InvalidSubmission {
+    error: String,
+    message: LocalizedText,
+    /// One per field, in the order of the form.
+    fields: Vec<FieldProblem>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct FieldProblem {
+    /// The field's dotted path (`building.type`).
+    field: String,
+    /// The JSON Schema keyword that failed.
+    keyword: String,
+    message: LocalizedText,
+}
+
+fn both(message: impl Fn(Lang) -> String) -> LocalizedText {
+    LocalizedText {
+        cs: message(Lang::Cs),
+        en: message(Lang::En),
+    }
+}
+
+fn refused(status: StatusCode, field: Option<&str>, message: LocalizedText) -> Response {
+    let body = ApiError {
+        error: message.en.clone(),
+        message,
+        field: field.map(str::to_owned),
+    };
+    (status, Json(body)).into_response()
+}
+
+/// A filing error as an answer: its status, and its message in both languages.
+fn filing_refused(e: FilingError, form: Option<&FormDefinition>, data: Option<&Value>) -> Response {
+    let status = match &e {
+        FilingError::UnknownDraft => StatusCode::NOT_FOUND,
+        // The draft's form version is no longer served: it cannot be sent as it is.
+        FilingError::UnknownForm(_) => StatusCode::GONE,
+        FilingError::AlreadySubmitted | FilingError::Changed => StatusCode::CONFLICT,
+        FilingError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        FilingError::Store(inner) => {
+            tracing::error!(error = %inner, "filing store error");
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    };
+    if let (FilingError::Invalid(cs), Some(form), Some(data)) = (&e, form, data) {
+        let en = form.check(data, Lang::En);
+        let fields = cs
+            .iter()
+            .map(|c| FieldProblem {
+                field: c.field.clone(),
+                keyword: c.keyword.clone(),
+                message: LocalizedText {
+                    cs: c.message.clone(),
+                    en: en
+                        .iter()
+                        .find(|e| e.field == c.field)
+                        .map_or_else(|| c.message.clone(), |e| e.message.clone()),
+                },
+            })
+            .collect();
+        let message = both(|lang| e.message(lang));
+        let body = InvalidSubmission {
+            error: message.en.clone(),
+            message,
+            fields,
+        };
+        return (status, Json(body)).into_response();
+    }
+    refused(status, None, both(|lang| e.message(lang)))
+}
+
+/// The level of assurance a form needs: its service's, or substantial when it has none.
+fn needed_level(state: &AppState, form: &FormDefinition) -> Loa {
+    form.ui
+        .service
+        .as_deref()
+        .and_then(|slug| state.catalog.service(slug))
+        .and_then(|s| s.level_of_assurance.parse().ok())
+        .unwrap_or(Loa::Substantial)
+}
+
+/// A `403` asking the client to have the person sign in again at a higher level (RFC 9470).
+fn step_up_needed(needed: Loa) -> Response {
+    let mut response = refused(
+        StatusCode::FORBIDDEN,
+        None,
+        both(|lang| {
+            match lang {
+            Lang::Cs => format!(
+                "Tento formulář vyžaduje ověření totožnosti úrovně „{}“; přihlaste se znovu vyšší úrovní.",
+                needed.code()
+            ),
+            Lang::En => format!(
+                "This form needs identity verified at level “{}”; sign in again at a higher level.",
+                needed.code()
+            ),
+        }
+        }),
+    );
+    let challenge = format!(
+        r#"Bearer realm="urad", error="insufficient_user_authentication", acr_values="{}""#,
+        needed.uri()
+    );
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    response
+}
+
+/// The JSON body, or what is wrong with it (for a `400`).
+fn json_body<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, LocalizedText> {
+    serde_json::from_slice(body).map_err(|e| {
+        let at = format!("{}:{}", e.line(), e.column());
+        both(|lang| match lang {
+            Lang::Cs => format!(
+                "Tělo požadavku není platný JSON požadovaného tvaru (řádek:sloupec {at}): {e}"
+            ),
+            Lang::En => format!(
+                "The request body is not valid JSON of the expected shape (line:column {at}): {e}"
+            ),
+        })
+    })
+}
+
+fn no_form(form: &str) -> Response {
+    refused(
+        StatusCode::NOT_FOUND,
+        Some("form"),
+        both(|lang| match lang {
+            Lang::Cs => format!("Formulář „{form}“ neexistuje."),
+            Lang::En => format!("There is no form “{form}”."),
+        }),
+    )
+}
+
+fn form_dto(state: &AppState, form: &FormDefinition) -> FormDto {
+    FormDto {
+        id: form.id.clone(),
+        version: form.version,
+        title: (&form.ui.title).into(),
+        service: form.ui.service.clone(),
+        level_of_assurance: needed_level(state, form).code().to_owned(),
+        schema: form.schema.clone(),
+        attachment_slots: form
+            .ui
+            .attachments
+            .iter()
+            .map(|a| AttachmentSlotDto {
+                id: a.id.clone(),
+                label: (&a.label).into(),
+                types: a.types.clone(),
+                max_files: a.max_files,
+                required: a.required,
+            })
+            .collect(),
+    }
+}
+
+fn draft_dto(d: urad_filing::Draft) -> DraftDto {
+    DraftDto {
+        id: d.id,
+        form: d.form_id,
+        version: d.form_version,
+        data: d.data,
+        revision: d.revision,
+        created_at: d.created_at,
+        updated_at: d.updated_at,
+        submitted_at: d.submitted_at,
+    }
+}
+
+fn receipt_dto(r: urad_filing::Receipt) -> ReceiptDto {
+    ReceiptDto {
+        id: r.id,
+        reference: r.reference,
+        scope: r.scope,
+        sequence: r.sequence,
+        received_at: r.received_at,
+        form: r.form_id,
+        version: r.form_version,
+        data_sha256: r.data_sha256,
+        log_index: r.log_index,
+        attachments: r
+            .attachments
+            .into_iter()
+            .map(|a| ReceiptAttachmentDto {
+                slot: a.slot,
+                file_name: a.file_name,
+                media_type: a.media_type,
+                size: a.size,
+                sha256: a.sha256,
+            })
+            .collect(),
+    }
+}
+
+/// Lists the forms (their latest versions).
+#[utoipa::path(get, path = "/api/v1/forms", tag = "filing",
+    responses((status = 200, description = "Every form's latest version", body = Vec<FormDto>)))]
+pub(crate) async fn list_forms(State(state): State<AppState>) -> Response {
+    let forms: Vec<FormDto> = state
+        .forms
+        .all_latest()
+        .map(|f| form_dto(&state, f))
+        .collect();
+    Json(forms).into_response()
+}
+
+/// One form's latest version.
+#[utoipa::path(get, path = "/api/v1/forms/{form}", tag = "filing",
+    params(("form" = String, Path, description = "The form's id")),
+    responses(
+        (status = 200, description = "The form", body = FormDto),
+        (status = 404, description = "No such form", body = ApiError)))]
+pub(crate) async fn get_form(State(state): State<AppState>, Path(form): Path<String>) -> Response {
+    match state.forms.latest(&form) {
+        Some(f) => Json(form_dto(&state, f)).into_response(),
+        None => no_form(&form),
+    }
+}
+
+/// The signed-in person behind the bearer token.
+async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Session, Response> {
+    bearer(state, headers).await.map(|(_, session)| session)
+}
+
+/// Starts a draft of a form's latest version.
+#[utoipa::path(post, path = "/api/v1/drafts", tag = "filing",
+    request_body = NewDraft,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The draft", body = DraftDto),
+        (status = 400, description = "The body is not valid JSON of this shape", body = ApiError),
+        (status = 401, description = "Missing, invalid or expired access token"),
+        (status = 403, description = "The form needs a higher level of assurance", body = ApiError),
+        (status = 404, description = "No such form", body = ApiError)))]
+pub(crate) async fn create_draft(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let session = match caller(&state, &headers).await {
+        Ok(s) => s,
+        Err(refusal) => return refusal,
+    };
+    let new: NewDraft = match json_body(&body) {
+        Ok(n) => n,
+        Err(problem) => return refused(StatusCode::BAD_REQUEST, None, problem),
+    };
+    let Some(form) = state.forms.latest(&new.form) else {
+        return no_form(&new.form);
+    };
+    let needed = needed_level(&state, form);
+    if session.loa < needed {
+        return step_up_needed(needed);
+    }
+    let clock = state.clock.as_ref();
+    let created = urad_filing::start_draft(
+        &state.db,
+        clock,
+        &state.forms,
+        &session.person_id,
+        &new.form,
+        &new.data,
+    )
+    .await;
+    let id = match created {
+        Ok(id) => id,
+        Err(e) => return filing_refused(e, None, None),
+    };
+    match urad_filing::draft(&state.db, &session.person_id, &id).await {
+        Ok(Some(d)) => (StatusCode::CREATED, Json(draft_dto(d))).into_response(),
+        Ok(None) => filing_refused(FilingError::UnknownDraft, None, None),
+        Err(e) => filing_refused(e, None, None),
+    }
+}
+
+/// One of the person's drafts.
+#[utoipa::path(get, path = "/api/v1/drafts/{id}", tag = "filing",
+    params(("id" = String, Path, description = "The draft's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The draft", body = DraftDto),
+        (status = 401, description = "Missing, invalid or expired access token"),
+        (status = 404, description = "No such draft of this person", body = ApiError)))]
+pub(crate) async fn get_draft(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let session = match caller(&state, &headers).await {
+        Ok(s) => s,
+        Err(refusal) => return refusal,
+    };
+    match urad_filing::draft(&state.db, &session.person_id, &id).await {
+        Ok(Some(d)) => Json(draft_dto(d)).into_response(),
+        Ok(None) => filing_refused(FilingError::UnknownDraft, None, None),
+        Err(e) => filing_refused(e, None, None),
+    }
+}
+
+/// Replaces a draft's data (it may be incomplete while it is a draft).
+#[utoipa::path(put, path = "/api/v1/drafts/{id}", tag = "filing",
+    params(("id" = String, Path, description = "The draft's id")),
+    request_body = DraftData,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The draft as saved", body = DraftDto),
+        (status = 400, description = "The body is not valid JSON of this shape", body = ApiError),
+        (status = 401, description = "Missing, invalid or expired access token"),
+        (status = 404, description = "No such draft of this person", body = ApiError),
+        (status = 409, description = "The draft has been sent already", body = ApiError)))]
+pub(crate) async fn put_draft(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let session = match caller(&state, &headers).await {
+        Ok(s) => s,
+        Err(refusal) => return refusal,
+    };
+    let new: DraftData = match json_body(&body) {
+        Ok(n) => n,
+        Err(problem) => return refused(StatusCode::BAD_REQUEST, None, problem),
+    };
+    let clock = state.clock.as_ref();
+    if let Err(e) =
+        urad_filing::save_draft(&state.db, clock, &session.person_id, &id, &new.data).await
+    {
+        return filing_refused(e, None, None);
+    }
+    match urad_filing::draft(&state.db, &session.person_id, &id).await {
+        Ok(Some(d)) => Json(draft_dto(d)).into_response(),
+        Ok(None) => filing_refused(FilingError::UnknownDraft, None, None),
+        Err(e) => filing_refused(e, None, None),
+    }
+}
+
+/// Sends a draft: validated again, received with a reference number, a receipt sequence and
+/// the receipt instant. Sending the same draft again answers `200` with the first receipt.
+#[utoipa::path(post, path = "/api/v1/drafts/{id}/submit", tag = "filing",
+    params(("id" = String, Path, description = "The draft's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Received", body = ReceiptDto),
+        (status = 200, description = "Received before: the first receipt", body = ReceiptDto),
+        (status = 401, description = "Missing, invalid or expired access token"),
+        (status = 403, description = "The form needs a higher level of assurance", body = ApiError),
+        (status = 404, description = "No such draft of this person", body = ApiError),
+        (status = 409, description = "The draft changed while it was being sent", body = ApiError),
+        (status = 410, description = "The draft's form version is no longer in use", body = ApiError),
+        (status = 422, description = "The data do not satisfy the form", body = InvalidSubmission)))]
+pub(crate) async fn submit_draft(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let session = match caller(&state, &headers).await {
+        Ok(s) => s,
+        Err(refusal) => return refusal,
+    };
+    let person = session.person_id.as_str();
+    let draft = match urad_filing::draft(&state.db, person, &id).await {
+        Ok(Some(d)) => d,
+        Ok(None) => return filing_refused(FilingError::UnknownDraft, None, None),
+        Err(e) => return filing_refused(e, None, None),
+    };
+    let form = state.forms.version(&draft.form_id, draft.form_version);
+    if let Some(form) = form {
+        let needed = needed_level(&state, form);
+        if session.loa < needed {
+            return step_up_needed(needed);
+        }
+    }
+    let sent_before = draft.submitted_at.is_some();
+    let scope = format!("form:{}", draft.form_id);
+    let request = SubmitRequest {
+        person_id: person,
+        draft_id: &id,
+        scope: &scope,
+        lang: Lang::Cs,
+    };
+    let clock = state.clock.as_ref();
+    let office = state.catalog.office.code.as_str();
+    match urad_filing::submit(&state.db, clock, &state.forms, office, &request).await {
+        Ok(receipt) => {
+            let status = if sent_before {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            };
+            (status, Json(receipt_dto(receipt))).into_response()
+        }
+        Err(e) => filing_refused(e, form, Some(&draft.data)),
+    }
+}
+
+/// The receipt of one of the person's submissions.
+#[utoipa::path(get, path = "/api/v1/submissions/{id}", tag = "filing",
+    params(("id" = String, Path, description = "The submission's id (its draft's)")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The receipt", body = ReceiptDto),
+        (status = 401, description = "Missing, invalid or expired access token"),
+        (status = 404, description = "No such submission of this person", body = ApiError)))]
+pub(crate) async fn get_submission(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let session = match caller(&state, &headers).await {
+        Ok(s) => s,
+        Err(refusal) => return refusal,
+    };
+    match urad_filing::receipt(&state.db, &session.person_id, &id).await {
+        Ok(Some(r)) => Json(receipt_dto(r)).into_response(),
+        Ok(None) => refused(
+            StatusCode::NOT_FOUND,
+            None,
+            both(|lang| match lang {
+                Lang::Cs => "Toto podání neexistuje, nebo patří někomu jinému.".to_owned(),
+                Lang::En => {
+                    "There is no such submission, or it belongs to someone else.".to_owned()
+                }
+            }),
+        ),
+        Err(e) => filing_refused(e, None, None),
+    }
+}
