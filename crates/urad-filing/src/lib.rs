@@ -12,6 +12,7 @@
 //! instant is the later of the server's clock and the scope's last instant, so instants never
 //! go back in sequence order, whichever process's clock gave them.
 
+pub mod attachments;
 pub mod merkle;
 
 use serde_json::Value;
@@ -33,6 +34,8 @@ pub enum FilingError {
     Changed,
     #[error("the data do not match the form: {0:?}")]
     Invalid(Vec<FieldError>),
+    #[error("the attachments do not match the form: {0:?}")]
+    Attachments(Vec<attachments::AttachmentProblem>),
     #[error("database error: {0}")]
     Store(#[from] StoreError),
 }
@@ -90,7 +93,7 @@ pub struct ReceiptAttachment {
 }
 
 /// A new draft id: 256 random bits, hexadecimal.
-fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     let mut bytes = [0u8; 32];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -198,6 +201,8 @@ pub struct SubmitRequest<'a> {
     /// What the receipt sequence counts in: a grant call (`call:KD-2026`) or a form.
     pub scope: &'a str,
     pub lang: Lang,
+    /// The office's limits on a submission's attachments (checked again on submitting).
+    pub attachment_limits: attachments::Limits,
 }
 
 /// Submits a draft: validates its data against the form version it was filled with, then in
@@ -216,6 +221,7 @@ pub async fn submit(
         draft_id,
         scope,
         lang,
+        attachment_limits,
     } = *request;
     let draft = draft(db, person_id, draft_id)
         .await?
@@ -234,6 +240,9 @@ pub async fn submit(
     if !errors.is_empty() {
         return Err(FilingError::Invalid(errors));
     }
+    // The revision check of the write below makes these the attachments committed.
+    let attachments =
+        attachments::check_for_submission(db, form, &draft, &attachment_limits).await?;
     let data = draft.data.to_string();
     let data_sha256 = hex(&Sha256::digest(data.as_bytes()));
     let now = clock.now();
@@ -302,7 +311,7 @@ pub async fn submit(
         form_version: draft.form_version,
         data_sha256,
         log_index: row.get("log_index")?,
-        attachments: Vec::new(),
+        attachments,
     })
 }
 
@@ -332,6 +341,10 @@ pub async fn receipt(
         form_version: u32::try_from(row.get::<i64>("form_version")?).unwrap_or(0),
         data_sha256: row.get("data_sha256")?,
         log_index: row.get("log_index")?,
-        attachments: Vec::new(),
+        attachments: attachments::of_draft(db, submission_id)
+            .await?
+            .iter()
+            .map(Into::into)
+            .collect(),
     }))
 }

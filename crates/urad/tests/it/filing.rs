@@ -39,6 +39,7 @@ async fn a_draft_is_submitted_once_with_a_reference_number_and_a_sequence(backen
         draft_id,
         scope: "form:obecne-podani",
         lang: Lang::Cs,
+        attachment_limits: Default::default(),
     };
     let draft: &'static str = Box::leak(draft.into_boxed_str());
 
