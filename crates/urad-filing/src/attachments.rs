@@ -156,6 +156,21 @@ fn size_text(bytes: u64, lang: Lang) -> String {
     }
 }
 
+/// `n` and the Czech word in the form that follows a number: 1 soubor, 2–4 soubory, 5 souborů.
+fn count_cs(n: u32, one: &str, few: &str, many: &str) -> String {
+    let word = match n {
+        1 => one,
+        2..=4 => few,
+        _ => many,
+    };
+    format!("{n} {word}")
+}
+
+/// `n` and the English word, singular or plural.
+fn count_en(n: u32, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Media types for people.
 fn type_name(media_type: &str) -> &str {
     match media_type {
@@ -222,13 +237,23 @@ impl AttachmentError {
                 ),
             ),
             AttachmentError::TooManyInSlot { file, max, .. } => pick(
-                format!("Soubor „{file}“ už nelze přidat: sem patří nejvýše {max} souborů."),
-                format!("The file “{file}” cannot be added: at most {max} files belong here."),
+                format!(
+                    "Soubor „{file}“ už nelze přidat: sem patří nejvýše {}.",
+                    count_cs(*max, "soubor", "soubory", "souborů")
+                ),
+                format!(
+                    "The file “{file}” cannot be added: at most {} belong here.",
+                    count_en(*max, "file", "files")
+                ),
             ),
             AttachmentError::TooManyFiles { file, max } => pick(
-                format!("Soubor „{file}“ už nelze přidat: podání může mít nejvýše {max} příloh."),
                 format!(
-                    "The file “{file}” cannot be added: a submission can have at most {max} attachments."
+                    "Soubor „{file}“ už nelze přidat: podání může mít nejvýše {}.",
+                    count_cs(*max, "přílohu", "přílohy", "příloh")
+                ),
+                format!(
+                    "The file “{file}” cannot be added: a submission can have at most {}.",
+                    count_en(*max, "attachment", "attachments")
                 ),
             ),
             AttachmentError::Program { file, .. } => pick(
@@ -760,9 +785,16 @@ fn sniff(head: &[u8]) -> Result<Option<Kind>, String> {
     if head.starts_with(b"#!") {
         return Err("script".into());
     }
+    // However short the file (`infer` wants 52 bytes of an ELF header).
+    if head.starts_with(b"\x7fELF") {
+        return Err("application/x-executable".into());
+    }
     if let Some(found) = infer::get(head) {
         let mime = found.mime_type();
-        if PROGRAM_TYPES.contains(&mime) {
+        // `MZ` alone marks a Windows program for `infer`; a text may start so too ("MZe …").
+        let text_after_all = mime == "application/vnd.microsoft.portable-executable"
+            && looks_like_text(head);
+        if PROGRAM_TYPES.contains(&mime) && !text_after_all {
             return Err(mime.to_owned());
         }
         match mime {
@@ -1293,16 +1325,30 @@ impl AttachmentProblem {
             }
             AttachmentProblem::TooManyInSlot { label, max, .. } => {
                 if cs {
-                    format!("K „{}“ patří nejvýše {max} souborů; odeberte přebývající.", label.get(lang))
+                    format!(
+                        "K „{}“ patří nejvýše {}; odeberte přebývající.",
+                        label.get(lang),
+                        count_cs(*max, "soubor", "soubory", "souborů")
+                    )
                 } else {
-                    format!("“{}” takes at most {max} files; remove the extra ones.", label.get(lang))
+                    format!(
+                        "“{}” takes at most {}; remove the extra ones.",
+                        label.get(lang),
+                        count_en(*max, "file", "files")
+                    )
                 }
             }
             AttachmentProblem::TooManyFiles { max } => {
                 if cs {
-                    format!("Podání může mít nejvýše {max} příloh; odeberte přebývající.")
+                    format!(
+                        "Podání může mít nejvýše {}; odeberte přebývající.",
+                        count_cs(*max, "přílohu", "přílohy", "příloh")
+                    )
                 } else {
-                    format!("A submission can have at most {max} attachments; remove the extra ones.")
+                    format!(
+                        "A submission can have at most {}; remove the extra ones.",
+                        count_en(*max, "attachment", "attachments")
+                    )
                 }
             }
             AttachmentProblem::TooLarge { limit } => {
@@ -1353,6 +1399,7 @@ mod tests {
         assert_eq!(sniff("Dobrý den,\nžádám…".as_bytes()), Ok(Some(Kind::Plain("text/plain"))));
         assert_eq!(sniff(b"<?xml version=\"1.0\"?><a/>"), Ok(Some(Kind::Plain("application/xml"))));
         assert_eq!(sniff(b"\0\x01\x02\x03binary"), Ok(None));
+        assert_eq!(sniff("MZe: žádost".as_bytes()), Ok(Some(Kind::Plain("text/plain"))));
     }
 
     #[test]

@@ -81,6 +81,8 @@ impl BlobStore {
         if bucket.is_empty() {
             return Err(BlobError::UnsupportedUrl(url.to_owned()));
         }
+        // The HTTP client's TLS runs on ring; installing it again (another store) is no error.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
         if let Some(endpoint) = endpoint {
             builder = builder

@@ -63,6 +63,8 @@ pub struct Inner {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The demo identity provider's signing key, which never changes once made.
     pub demo_idp_key: tokio::sync::OnceCell<urad_identity::jose::EcKey>,
+    /// Where attachments are kept and the limits on them (`urad_filing::attachments`).
+    pub attachments: Option<urad_filing::attachments::Attachments>,
 }
 
 impl AppState {
@@ -88,7 +90,19 @@ impl AppState {
             clients: urad_identity::clients::ClientCache::new(DEFAULT_CACHE_SECS),
             trusted_proxies: Vec::new(),
             demo_idp_key: tokio::sync::OnceCell::new(),
+            attachments: None,
         }))
+    }
+
+    /// Sets the blob store and limits of attachments. Call before the state is shared.
+    ///
+    /// # Panics
+    /// When the state has already been cloned (the router holds clones).
+    pub fn with_attachments(mut self, attachments: urad_filing::attachments::Attachments) -> AppState {
+        Arc::get_mut(&mut self.0)
+            .expect("attachments are set before the state is shared")
+            .attachments = Some(attachments);
+        self
     }
 
     /// How long signing keys and clients read from the database are used before they are

@@ -165,6 +165,7 @@ async fn a_surge_of_submissions_gets_gapless_sequences_in_commit_order(backend: 
                         draft_id: &draft,
                         scope: "call:KD-2026",
                         lang: Lang::En,
+                        attachment_limits: Default::default(),
                     },
                 )
                 .await
