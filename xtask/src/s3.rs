@@ -16,7 +16,14 @@ impl Server {
         crate::setup::s3_server()?;
         let port = crate::postgres::free_port()?;
         let child = Command::new(crate::setup::PYTHON)
-            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

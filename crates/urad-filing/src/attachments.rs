@@ -111,7 +111,11 @@ pub enum AttachmentError {
     #[error("`{file}` would make the submission larger than {limit} bytes")]
     SubmissionTooLarge { file: String, limit: u64 },
     #[error("`{file}`: the slot `{slot}` takes at most {max} files")]
-    TooManyInSlot { file: String, slot: String, max: u32 },
+    TooManyInSlot {
+        file: String,
+        slot: String,
+        max: u32,
+    },
     #[error("`{file}`: a submission carries at most {max} files")]
     TooManyFiles { file: String, max: u32 },
     #[error("`{file}` is a program ({found})")]
@@ -145,7 +149,7 @@ pub enum AttachmentError {
 /// Sizes for people: `10 MB`, `1,5 MB` (Czech) / `1.5 MB`.
 fn size_text(bytes: u64, lang: Lang) -> String {
     let tenths = (bytes * 10 + MIB / 2) / MIB;
-    let text = if tenths % 10 == 0 {
+    let text = if tenths.is_multiple_of(10) {
         format!("{} MB", tenths / 10)
     } else {
         format!("{}.{} MB", tenths / 10, tenths % 10)
@@ -429,7 +433,11 @@ where
     )
     .await?;
 
-    let received = match receive(store, clock, &id, &key, &file, slot, file_limit, room, &limits, body).await {
+    let received = match receive(
+        store, clock, &id, &key, &file, slot, file_limit, room, &limits, body,
+    )
+    .await
+    {
         Ok(received) => received,
         Err(e) => {
             discard(store, &id, &key).await;
@@ -534,13 +542,18 @@ fn filing_to_attachment(e: crate::FilingError) -> AttachmentError {
 }
 
 /// Removes a refused upload's blob, then its record. Should either fail (or the process
-/// stop), the record stays for the sweep.
+/// stop), the record stays for the sweep. Only while the record is there and no committed
+/// attachment names the blob: a commit whose answer was lost (the connection broke after
+/// `COMMIT`) removed the record, and its blob must stay.
 async fn discard(store: &Attachments, id: &str, key: &str) {
     let marked = store
         .db
-        .write_one(sql("UPDATE attachment_pending SET state = 'discard' WHERE id = $1").bind(id))
+        .write_one(
+            sql("UPDATE attachment_pending SET state = 'discard' WHERE id = $1                  AND NOT EXISTS (SELECT 1 FROM attachment a WHERE a.blob_key = attachment_pending.blob_key)")
+            .bind(id),
+        )
         .await;
-    if marked.is_err() {
+    if !marked.is_ok_and(|w| w.changed == 1) {
         return;
     }
     if let Err(e) = store.blobs.delete(key).await {
@@ -792,8 +805,8 @@ fn sniff(head: &[u8]) -> Result<Option<Kind>, String> {
     if let Some(found) = infer::get(head) {
         let mime = found.mime_type();
         // `MZ` alone marks a Windows program for `infer`; a text may start so too ("MZe …").
-        let text_after_all = mime == "application/vnd.microsoft.portable-executable"
-            && looks_like_text(head);
+        let text_after_all =
+            mime == "application/vnd.microsoft.portable-executable" && looks_like_text(head);
         if PROGRAM_TYPES.contains(&mime) && !text_after_all {
             return Err(mime.to_owned());
         }
@@ -894,7 +907,11 @@ async fn check_zip(
     let file = file.to_owned();
     let file_name = file.clone();
     tokio::task::spawn_blocking(move || {
-        check_zip_parts(std::io::BufReader::with_capacity(64 * 1024, reader), size, &file)
+        check_zip_parts(
+            std::io::BufReader::with_capacity(64 * 1024, reader),
+            size,
+            &file,
+        )
     })
     .await
     .map_err(|e| AttachmentError::Interrupted {
@@ -995,7 +1012,10 @@ fn check_zip_parts<R: Read + Seek>(
             .read_to_string(&mut mimetype)
             .map_err(|e| not_a_document(e.to_string()))?;
         if mimetype.trim() == ODT && has("content.xml") && has("META-INF/manifest.xml") {
-            if names.iter().any(|n| n.starts_with("Basic/") || n.starts_with("Scripts/")) {
+            if names
+                .iter()
+                .any(|n| n.starts_with("Basic/") || n.starts_with("Scripts/"))
+            {
                 return Err(AttachmentError::Macros {
                     file: file.to_owned(),
                 });
@@ -1025,7 +1045,9 @@ pub fn sanitise_file_name(name: &str) -> String {
             }
         })
         .collect();
-    let mut cleaned = cleaned.trim_matches(|c: char| c == '.' || c.is_whitespace()).to_owned();
+    let mut cleaned = cleaned
+        .trim_matches(|c: char| c == '.' || c.is_whitespace())
+        .to_owned();
     while cleaned.contains("..") {
         cleaned = cleaned.replace("..", ".");
     }
@@ -1041,7 +1063,12 @@ pub fn sanitise_file_name(name: &str) -> String {
         stem
     };
     // CON, PRN, AUX, NUL, COM1–9, LPT1–9 name devices on Windows, whatever the extension.
-    let device = stem.split('.').next().unwrap_or("").trim().to_ascii_uppercase();
+    let device = stem
+        .split('.')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_uppercase();
     let is_device = matches!(device.as_str(), "CON" | "PRN" | "AUX" | "NUL")
         || ((device.starts_with("COM") || device.starts_with("LPT"))
             && device.len() == 4
@@ -1051,7 +1078,12 @@ pub fn sanitise_file_name(name: &str) -> String {
     }
     let room = NAME_MAX_CHARS - extension.as_ref().map_or(0, |e| e.chars().count() + 1);
     if stem.chars().count() > room {
-        stem = stem.chars().take(room).collect::<String>().trim_end().to_owned();
+        stem = stem
+            .chars()
+            .take(room)
+            .collect::<String>()
+            .trim_end()
+            .to_owned();
     }
     match extension {
         Some(ext) => format!("{stem}.{ext}"),
@@ -1207,11 +1239,9 @@ pub async fn sweep(
         .await?
         .changed;
     let rows = db
-        .fetch_all(sql(
-            "SELECT p.id, p.blob_key, \
+        .fetch_all(sql("SELECT p.id, p.blob_key, \
              (SELECT COUNT(*) FROM attachment a WHERE a.blob_key = p.blob_key) AS kept \
-             FROM attachment_pending p WHERE p.state = 'discard'",
-        ))
+             FROM attachment_pending p WHERE p.state = 'discard'"))
         .await?;
     let mut swept = Swept {
         abandoned,
@@ -1242,7 +1272,9 @@ pub(crate) async fn check_for_submission(
     draft: &crate::Draft,
     limits: &Limits,
 ) -> Result<Vec<crate::ReceiptAttachment>, SubmissionProblem> {
-    let attachments = of_draft(db, &draft.id).await.map_err(SubmissionProblem::Store)?;
+    let attachments = of_draft(db, &draft.id)
+        .await
+        .map_err(SubmissionProblem::Store)?;
     let mut problems = Vec::new();
     for slot in &form.ui.attachments {
         let shown = slot.show_if.as_ref().is_none_or(|c| c.holds(&draft.data));
@@ -1353,9 +1385,15 @@ impl AttachmentProblem {
             }
             AttachmentProblem::TooLarge { limit } => {
                 if cs {
-                    format!("Přílohy podání mají dohromady víc než {}; odeberte některé.", size_text(*limit, lang))
+                    format!(
+                        "Přílohy podání mají dohromady víc než {}; odeberte některé.",
+                        size_text(*limit, lang)
+                    )
                 } else {
-                    format!("The attachments exceed {} in total; remove some.", size_text(*limit, lang))
+                    format!(
+                        "The attachments exceed {} in total; remove some.",
+                        size_text(*limit, lang)
+                    )
                 }
             }
         }
@@ -1369,18 +1407,30 @@ mod tests {
     #[test]
     fn file_names_are_sanitised_and_keep_their_extension() {
         assert_eq!(sanitise_file_name("../../etc/passwd"), "passwd");
-        assert_eq!(sanitise_file_name("..\\..\\windows\\system.ini"), "system.ini");
-        assert_eq!(sanitise_file_name("C:\\Users\\jana\\Doklad.pdf"), "Doklad.pdf");
+        assert_eq!(
+            sanitise_file_name("..\\..\\windows\\system.ini"),
+            "system.ini"
+        );
+        assert_eq!(
+            sanitise_file_name("C:\\Users\\jana\\Doklad.pdf"),
+            "Doklad.pdf"
+        );
         assert_eq!(sanitise_file_name(".."), "priloha");
         assert_eq!(sanitise_file_name(""), "priloha");
         assert_eq!(sanitise_file_name("...hidden.pdf"), "hidden.pdf");
         assert_eq!(sanitise_file_name("a\u{0}b\nc.pdf"), "a_b_c.pdf");
         assert_eq!(sanitise_file_name("what?<>*|\".pdf"), "what______.pdf");
-        assert_eq!(sanitise_file_name("faktura\u{202E}fdp.exe"), "faktura_fdp.exe");
+        assert_eq!(
+            sanitise_file_name("faktura\u{202E}fdp.exe"),
+            "faktura_fdp.exe"
+        );
         assert_eq!(sanitise_file_name("CON.pdf"), "_CON.pdf");
         assert_eq!(sanitise_file_name("lpt1.txt"), "_lpt1.txt");
         assert_eq!(sanitise_file_name("console.pdf"), "console.pdf");
-        assert_eq!(sanitise_file_name("Žádost o dotaci.docx"), "Žádost o dotaci.docx");
+        assert_eq!(
+            sanitise_file_name("Žádost o dotaci.docx"),
+            "Žádost o dotaci.docx"
+        );
         let long = format!("{}.pdf", "ř".repeat(500));
         let kept = sanitise_file_name(&long);
         assert_eq!(kept.chars().count(), NAME_MAX_CHARS);
@@ -1389,17 +1439,35 @@ mod tests {
 
     #[test]
     fn programs_are_told_from_documents_by_content() {
-        assert_eq!(sniff(b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0"), Err("application/x-executable".into()));
+        assert_eq!(
+            sniff(b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0"),
+            Err("application/x-executable".into())
+        );
         assert!(sniff(b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0").is_err());
         assert!(sniff(b"#!/bin/sh\nrm -rf /\n").is_err());
         assert!(sniff(b"\xcf\xfa\xed\xfe\x07\0\0\x01\x03\0\0\0").is_err());
-        assert_eq!(sniff(b"%PDF-1.7\n"), Ok(Some(Kind::Plain("application/pdf"))));
-        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), Ok(Some(Kind::Plain("image/png"))));
+        assert_eq!(
+            sniff(b"%PDF-1.7\n"),
+            Ok(Some(Kind::Plain("application/pdf")))
+        );
+        assert_eq!(
+            sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"),
+            Ok(Some(Kind::Plain("image/png")))
+        );
         assert_eq!(sniff(b"PK\x03\x04\x14\0\0\0"), Ok(Some(Kind::Zip)));
-        assert_eq!(sniff("Dobrý den,\nžádám…".as_bytes()), Ok(Some(Kind::Plain("text/plain"))));
-        assert_eq!(sniff(b"<?xml version=\"1.0\"?><a/>"), Ok(Some(Kind::Plain("application/xml"))));
+        assert_eq!(
+            sniff("Dobrý den,\nžádám…".as_bytes()),
+            Ok(Some(Kind::Plain("text/plain")))
+        );
+        assert_eq!(
+            sniff(b"<?xml version=\"1.0\"?><a/>"),
+            Ok(Some(Kind::Plain("application/xml")))
+        );
         assert_eq!(sniff(b"\0\x01\x02\x03binary"), Ok(None));
-        assert_eq!(sniff("MZe: žádost".as_bytes()), Ok(Some(Kind::Plain("text/plain"))));
+        assert_eq!(
+            sniff("MZe: žádost".as_bytes()),
+            Ok(Some(Kind::Plain("text/plain")))
+        );
     }
 
     #[test]

