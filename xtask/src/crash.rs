@@ -132,7 +132,7 @@ fn run(binary: &Path, o: &Options) -> Result<()> {
                 binary,
                 &data_dir,
                 o.database_url.as_deref(),
-                &["receipt-log", "verify"],
+                &["receipt-log", "verify", "--sign-head"],
             )?
         } else {
             "no receipt log in this build".into()
@@ -157,7 +157,7 @@ async fn accepts_attachments(base: &str) -> Result<bool> {
         .await?
         .json()
         .await?;
-    Ok(doc["paths"]["/api/v1/drafts/{id}/attachments/{slot}"].is_object())
+    Ok(doc["paths"]["/api/v1/drafts/{id}/attachments"].is_object())
 }
 
 /// Applicants submit in a loop; after `kill_after`, with requests in flight, `kill` ends the

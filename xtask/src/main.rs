@@ -1,7 +1,8 @@
 //! `cargo xtask …`: the project's own automation.
 //!
 //! - `cargo xtask test`  — the whole suite: formatting, clippy, unit and integration tests on SQLite
-//!   and on a throwaway PostgreSQL cluster, then browser tests in Debian's Chromium. Installs
+//!   and on a throwaway PostgreSQL cluster (and the blob store on a throwaway S3-compatible
+//!   server), then browser tests in Debian's Chromium. Installs
 //!   what is missing (Chromium, npm packages) first.
 //! - `cargo xtask bench pages` — load test of the portal's pages (see docs/benchmarks.md).
 //! - `cargo xtask bench login` — sign-ins and refresh grants per second, urad against
@@ -18,6 +19,7 @@ mod bench;
 mod crash;
 mod login;
 mod postgres;
+mod s3;
 mod setup;
 mod surge;
 
@@ -96,7 +98,7 @@ pub fn cargo() -> Command {
     cmd
 }
 
-fn rust_tests(pg: &postgres::Cluster) -> Result<()> {
+fn rust_tests(pg: &postgres::Cluster, s3: &s3::Server) -> Result<()> {
     run(cargo().args(["fmt", "--all", "--", "--check"]))
         .context("formatting differs: run `cargo fmt --all`")?;
     run(cargo().args([
@@ -111,19 +113,22 @@ fn rust_tests(pg: &postgres::Cluster) -> Result<()> {
     .context("clippy found problems")?;
     run(cargo()
         .args(["test", "--workspace", "--locked"])
-        .env("URAD_TEST_POSTGRES_URL", pg.url()))
+        .env("URAD_TEST_POSTGRES_URL", pg.url())
+        .envs(s3.env()))
 }
 
 fn test_without_browser() -> Result<()> {
     let pg = postgres::Cluster::start()?;
-    rust_tests(&pg)?;
+    let s3 = s3::Server::start()?;
+    rust_tests(&pg, &s3)?;
     crash_tests(&pg)
 }
 
 fn test() -> Result<()> {
     setup::browser_prerequisites()?;
     let pg = postgres::Cluster::start()?;
-    rust_tests(&pg)?;
+    let s3 = s3::Server::start()?;
+    rust_tests(&pg, &s3)?;
     crash_tests(&pg)?;
     browser_tests()
 }

@@ -1,5 +1,6 @@
 //! What the test suite needs on a fresh machine, installed by the project itself: Debian's
-//! Chromium for the browser tests and the npm packages of web/ (from its lock file).
+//! Chromium for the browser tests, the npm packages of web/ (from its lock file) and moto's
+//! S3-compatible server (from PyPI) for the blob store's tests.
 
 use anyhow::{bail, Context, Result};
 use std::io::{BufRead, BufReader};
@@ -36,6 +37,36 @@ pub fn browser_prerequisites() -> Result<()> {
         ])?;
     }
     npm_packages()
+}
+
+/// The Python that runs moto's server.
+pub const PYTHON: &str = "python3";
+/// moto, pinned: the S3-compatible server the blob store's tests run against.
+const MOTO: &str = "moto[server]==5.2.1";
+
+/// Installs moto's server with pip when Python cannot import it.
+pub fn s3_server() -> Result<()> {
+    let importable = |module: &str| {
+        Command::new(PYTHON)
+            .args(["-c", &format!("import {module}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !importable("moto.server") || !importable("flask") {
+        eprintln!("installing {MOTO} from PyPI for the blob store's tests");
+        crate::run(Command::new(PYTHON).args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            MOTO,
+        ]))
+        .context("cannot install moto's S3 server with pip")?;
+    }
+    Ok(())
 }
 
 /// `npm ci` in web/ when node_modules is missing or older than the lock file.

@@ -516,8 +516,8 @@ pub(crate) async fn apply(
     for (slot, name, bytes) in files {
         let started = Instant::now();
         let res = http
-            .put(format!("{base}/api/v1/drafts/{id}/attachments/{slot}"))
-            .query(&[("name", name)])
+            .post(format!("{base}/api/v1/drafts/{id}/attachments"))
+            .query(&[("slot", slot), ("name", name)])
             .bearer_auth(token)
             .body(bytes.clone())
             .send()
@@ -717,7 +717,7 @@ async fn verify(
         journal_ok && journal.contains(&format!("{} submissions", sent.len())),
     ));
     if has_subcommand(binary, "receipt-log")? {
-        let (log_ok, log) = deployment.urad(binary, &["receipt-log", "verify"])?;
+        let (log_ok, log) = deployment.urad(binary, &["receipt-log", "verify", "--sign-head"])?;
         f.checks.push((
             format!("urad receipt-log verify: {}", log.replace('\n', "; ")),
             log_ok,

@@ -12,6 +12,7 @@
 //! instant is the later of the server's clock and the scope's last instant, so instants never
 //! go back in sequence order, whichever process's clock gave them.
 
+pub mod attachments;
 pub mod journal_check;
 pub mod merkle;
 pub mod of_person;
@@ -40,6 +41,8 @@ pub enum FilingError {
     Changed,
     #[error("the data do not match the form: {0:?}")]
     Invalid(Vec<FieldError>),
+    #[error("the attachments do not match the form: {0:?}")]
+    Attachments(Vec<attachments::AttachmentProblem>),
     #[error("database error: {0}")]
     Store(#[from] StoreError),
 }
@@ -69,6 +72,16 @@ impl FilingError {
                 format!("Formulář obsahuje chyby ({}); opravte je a odešlete znovu.", errors.len()),
                 format!("The form has errors ({}); correct them and send it again.", errors.len()),
             ),
+            FilingError::Attachments(problems) => {
+                let all = |lang: Lang| {
+                    problems
+                        .iter()
+                        .map(|p| p.message(lang))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                (all(Lang::Cs), all(Lang::En))
+            }
             FilingError::Store(_) => (
                 "Podání se nepodařilo uložit kvůli technické chybě; nic nebylo přijato. Zkuste to prosím za chvíli znovu.".to_owned(),
                 "The submission could not be stored because of a technical fault; nothing was received. Please try again shortly.".to_owned(),
@@ -134,7 +147,7 @@ pub struct ReceiptAttachment {
 }
 
 /// A new draft id: 256 random bits, hexadecimal.
-fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     let mut bytes = [0u8; 32];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -244,6 +257,8 @@ pub struct SubmitRequest<'a> {
     /// What the receipt sequence counts in: a grant call (`call:KD-2026`) or a form.
     pub scope: &'a str,
     pub lang: Lang,
+    /// The office's limits on a submission's attachments (checked again on submitting).
+    pub attachment_limits: attachments::Limits,
 }
 
 /// Submits a draft: validates its data against the form version it was filled with, then in
@@ -262,6 +277,7 @@ pub async fn submit(
         draft_id,
         scope,
         lang,
+        attachment_limits,
     } = *request;
     let draft = draft(db, person_id, draft_id)
         .await?
@@ -280,6 +296,9 @@ pub async fn submit(
     if !errors.is_empty() {
         return Err(FilingError::Invalid(errors));
     }
+    // The revision check of the write below makes these the attachments committed.
+    let attachments =
+        attachments::check_for_submission(db, form, &draft, &attachment_limits).await?;
     let data = draft.data.to_string();
     let data_sha256 = hex(&Sha256::digest(data.as_bytes()));
     let now = clock.now();
@@ -350,7 +369,7 @@ pub async fn submit(
         form_version: draft.form_version,
         data_sha256,
         log_index: row.get("log_index")?,
-        attachments: Vec::new(),
+        attachments,
     })
 }
 
@@ -368,7 +387,15 @@ pub async fn receipt(
             .bind(person_id),
         )
         .await?;
-    row.map(|r| receipt_from(&r)).transpose()
+    let Some(mut receipt) = row.map(|r| receipt_from(&r)).transpose()? else {
+        return Ok(None);
+    };
+    receipt.attachments = attachments::of_draft(db, submission_id)
+        .await?
+        .iter()
+        .map(Into::into)
+        .collect();
+    Ok(Some(receipt))
 }
 
 /// The receipts of the submissions whose receipt-log leaves are `from`, `from + 1` … (at most
@@ -386,7 +413,14 @@ pub async fn receipts_in_log_order(
             .bind(limit),
         )
         .await?;
-    rows.iter().map(receipt_from).collect()
+    let mut attached = receipt_attachments(db, from, limit).await?;
+    rows.iter()
+        .map(|row| {
+            let mut receipt = receipt_from(row)?;
+            receipt.attachments = attached.remove(&receipt.id).unwrap_or_default();
+            Ok(receipt)
+        })
+        .collect()
 }
 
 /// A receipt from its `submission` row. Both [`receipt`] and [`receipts_in_log_order`] read
@@ -406,4 +440,41 @@ fn receipt_from(row: &Row) -> Result<Receipt, FilingError> {
         log_index: row.get("log_index")?,
         attachments: Vec::new(),
     })
+}
+
+/// The attachments named by the receipts of the submissions whose log leaves are `from` …
+/// `from + limit - 1`, by submission, in slot order and
+/// then upload order (one query for a whole page of the log).
+async fn receipt_attachments(
+    db: &Db,
+    from: i64,
+    limit: i64,
+) -> Result<std::collections::HashMap<String, Vec<ReceiptAttachment>>, FilingError> {
+    let rows = db
+        .fetch_all(
+            sql(
+                "SELECT a.draft_id, a.slot, a.file_name, a.media_type, a.size, a.sha256 \
+                 FROM attachment a JOIN submission s ON s.id = a.draft_id \
+                 WHERE s.log_index >= $1 AND s.log_index < $1 + $2 \
+                 ORDER BY a.draft_id, a.slot_index, a.position",
+            )
+            .bind(from)
+            .bind(limit),
+        )
+        .await?;
+    let mut by_submission: std::collections::HashMap<String, Vec<ReceiptAttachment>> =
+        std::collections::HashMap::new();
+    for row in rows {
+        by_submission
+            .entry(row.get("draft_id")?)
+            .or_default()
+            .push(ReceiptAttachment {
+                slot: row.get("slot")?,
+                file_name: row.get("file_name")?,
+                media_type: row.get("media_type")?,
+                size: row.get("size")?,
+                sha256: row.get("sha256")?,
+            });
+    }
+    Ok(by_submission)
 }

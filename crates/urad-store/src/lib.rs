@@ -10,6 +10,7 @@
 //!
 //! See docs/adr/0001-persistence.md.
 
+pub mod blobs;
 mod group_commit;
 mod sqlite;
 pub mod statement;

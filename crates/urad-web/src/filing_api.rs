@@ -31,6 +31,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/drafts/{id}/submit", post(submit_draft))
         .route("/api/v1/submissions/{id}", get(get_submission))
         .route("/api/v1/submissions/{id}/receipt", get(get_receipt_file))
+        .route(
+            "/api/v1/drafts/{id}/attachments/{attachment}",
+            get(get_attachment).delete(delete_attachment),
+        )
 }
 
 /// A form as API clients see it: the JSON Schema its data must satisfy.
@@ -175,7 +179,7 @@ fn filing_refused(e: FilingError, form: Option<&FormDefinition>, data: Option<&V
         // The draft's form version is no longer served: it cannot be sent as it is.
         FilingError::UnknownForm(_) => StatusCode::GONE,
         FilingError::AlreadySubmitted | FilingError::Changed => StatusCode::CONFLICT,
-        FilingError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        FilingError::Invalid(_) | FilingError::Attachments(_) => StatusCode::UNPROCESSABLE_ENTITY,
         FilingError::Store(inner) => {
             tracing::error!(error = %inner, "filing store error");
             StatusCode::SERVICE_UNAVAILABLE
@@ -519,6 +523,7 @@ pub(crate) async fn submit_draft(
         draft_id: &id,
         scope: &scope,
         lang: Lang::Cs,
+        attachment_limits: state.attachment_limits(),
     };
     let clock = state.clock.as_ref();
     let office = state.catalog.office.code.as_str();
@@ -619,4 +624,235 @@ fn no_submission() -> Response {
             Lang::En => "There is no such submission, or it belongs to someone else.".to_owned(),
         }),
     )
+}
+
+// ---------------------------------------------------------------------------------------
+// Attachments: uploaded as the request body, streamed to the blob store (never wholly in
+// memory); the type is decided from the content, the limits are checked as bytes arrive.
+
+/// Routes whose request bodies are files: outside the app's 64 KB body limit, as the
+/// attachments module enforces the limits of files and submissions itself while streaming.
+pub(crate) fn upload_routes() -> Router<AppState> {
+    Router::new().route(
+        "/api/v1/drafts/{id}/attachments",
+        get(list_attachments).post(upload_attachment),
+    )
+}
+
+/// An attached file of a draft.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AttachmentDto {
+    id: String,
+    slot: String,
+    /// The name as sanitised (path parts and unsafe characters removed).
+    file_name: String,
+    /// Decided from the content.
+    media_type: String,
+    size: i64,
+    /// SHA-256 (hex) of the bytes.
+    sha256: String,
+    created_at: i64,
+}
+
+impl From<urad_filing::attachments::Attachment> for AttachmentDto {
+    fn from(a: urad_filing::attachments::Attachment) -> AttachmentDto {
+        AttachmentDto {
+            id: a.id,
+            slot: a.slot,
+            file_name: a.file_name,
+            media_type: a.media_type,
+            size: a.size,
+            sha256: a.sha256,
+            created_at: a.created_at,
+        }
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct UploadParams {
+    /// The form's attachment slot.
+    slot: String,
+    /// The file's name (kept sanitised; its type is decided from the content).
+    name: String,
+}
+
+fn attachment_refused(e: urad_filing::attachments::AttachmentError) -> Response {
+    use urad_filing::attachments::AttachmentError as E;
+    let status = match &e {
+        E::UnknownDraft | E::UnknownAttachment => StatusCode::NOT_FOUND,
+        E::UnknownForm(_) => StatusCode::GONE,
+        E::AlreadySubmitted => StatusCode::CONFLICT,
+        E::UnknownSlot(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        E::FileTooLarge { .. } | E::SubmissionTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        E::Program { .. }
+        | E::WrongType { .. }
+        | E::ZipBomb { .. }
+        | E::NotADocument { .. }
+        | E::Macros { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        E::Empty { .. } | E::Interrupted { .. } => StatusCode::BAD_REQUEST,
+        E::TooManyInSlot { .. } | E::TooManyFiles { .. } => StatusCode::CONFLICT,
+        E::Expired { .. } => StatusCode::REQUEST_TIMEOUT,
+        E::Store(_) | E::Blob(_) => {
+            tracing::error!(error = %e, "attachment store error");
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    };
+    refused(status, None, both(|lang| e.message(lang)))
+}
+
+fn no_blob_store() -> Response {
+    refused(
+        StatusCode::SERVICE_UNAVAILABLE,
+        None,
+        both(|lang| match lang {
+            Lang::Cs => "Přílohy teď nelze přijímat; zkuste to prosím později.".to_owned(),
+            Lang::En => "Attachments cannot be received now; please try again later.".to_owned(),
+        }),
+    )
+}
+
+/// Adds a file to a slot of a draft: the request body is the file.
+#[utoipa::path(post, path = "/api/v1/drafts/{id}/attachments", tag = "filing",
+    params(("id" = String, Path, description = "The draft's id"), UploadParams),
+    request_body(content_type = "application/octet-stream", description = "The file's bytes"),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Kept", body = AttachmentDto),
+        (status = 400, description = "Empty, or the upload broke off", body = ApiError),
+        (status = 401, description = "Missing, invalid or expired access token"),
+        (status = 404, description = "No such draft of this person", body = ApiError),
+        (status = 409, description = "The draft was sent, or the slot or submission has as many files as it may", body = ApiError),
+        (status = 413, description = "Larger than the file's or the submission's limit", body = ApiError),
+        (status = 415, description = "A type the slot does not take, a program, a zip bomb, or not a real document", body = ApiError),
+        (status = 422, description = "The form has no such slot", body = ApiError)))]
+pub(crate) async fn upload_attachment(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    axum::extract::Query(params): axum::extract::Query<UploadParams>,
+    body: axum::body::Body,
+) -> Response {
+    let session = match caller(&state, &headers).await {
+        Ok(s) => s,
+        Err(refusal) => return refusal,
+    };
+    let Some(store) = &state.attachments else {
+        return no_blob_store();
+    };
+    let upload = urad_filing::attachments::NewAttachment {
+        person_id: &session.person_id,
+        draft_id: &id,
+        slot: &params.slot,
+        file_name: &params.name,
+    };
+    let clock = state.clock.as_ref();
+    match urad_filing::attachments::add(
+        store,
+        clock,
+        &state.forms,
+        &upload,
+        body.into_data_stream(),
+    )
+    .await
+    {
+        Ok(a) => (StatusCode::CREATED, Json(AttachmentDto::from(a))).into_response(),
+        Err(e) => attachment_refused(e),
+    }
+}
+
+/// A draft's attachments, in slot order and then the order they were added.
+#[utoipa::path(get, path = "/api/v1/drafts/{id}/attachments", tag = "filing",
+    params(("id" = String, Path, description = "The draft's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The attachments", body = Vec<AttachmentDto>),
+        (status = 401, description = "Missing, invalid or expired access token")))]
+pub(crate) async fn list_attachments(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let session = match caller(&state, &headers).await {
+        Ok(s) => s,
+        Err(refusal) => return refusal,
+    };
+    match urad_filing::attachments::list(&state.db, &session.person_id, &id).await {
+        Ok(all) => {
+            Json(all.into_iter().map(AttachmentDto::from).collect::<Vec<_>>()).into_response()
+        }
+        Err(e) => attachment_refused(e),
+    }
+}
+
+/// One attachment's bytes (also after the draft was sent).
+#[utoipa::path(get, path = "/api/v1/drafts/{id}/attachments/{attachment}", tag = "filing",
+    params(("id" = String, Path, description = "The draft's id"),
+           ("attachment" = String, Path, description = "The attachment's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The file", content_type = "application/octet-stream"),
+        (status = 401, description = "Missing, invalid or expired access token"),
+        (status = 404, description = "No such attachment of this person", body = ApiError)))]
+pub(crate) async fn get_attachment(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, attachment)): Path<(String, String)>,
+) -> Response {
+    let session = match caller(&state, &headers).await {
+        Ok(s) => s,
+        Err(refusal) => return refusal,
+    };
+    let Some(store) = &state.attachments else {
+        return no_blob_store();
+    };
+    match urad_filing::attachments::read(store, &session.person_id, &attachment).await {
+        Ok((a, _)) if a.draft_id != id => {
+            attachment_refused(urad_filing::attachments::AttachmentError::UnknownAttachment)
+        }
+        Ok((a, bytes)) => {
+            let mut response = axum::body::Body::from_stream(bytes).into_response();
+            let h = response.headers_mut();
+            if let Ok(v) = HeaderValue::from_str(&a.media_type) {
+                h.insert(header::CONTENT_TYPE, v);
+            }
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            h.insert(
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment"),
+            );
+            response
+        }
+        Err(e) => attachment_refused(e),
+    }
+}
+
+/// Removes an attachment from a draft not yet sent.
+#[utoipa::path(delete, path = "/api/v1/drafts/{id}/attachments/{attachment}", tag = "filing",
+    params(("id" = String, Path, description = "The draft's id"),
+           ("attachment" = String, Path, description = "The attachment's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "Missing, invalid or expired access token"),
+        (status = 404, description = "No such attachment of this person", body = ApiError),
+        (status = 409, description = "The draft was sent", body = ApiError)))]
+pub(crate) async fn delete_attachment(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, attachment)): Path<(String, String)>,
+) -> Response {
+    let session = match caller(&state, &headers).await {
+        Ok(s) => s,
+        Err(refusal) => return refusal,
+    };
+    let Some(store) = &state.attachments else {
+        return no_blob_store();
+    };
+    let clock = state.clock.as_ref();
+    match urad_filing::attachments::remove(store, clock, &session.person_id, &id, &attachment).await
+    {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => attachment_refused(e),
+    }
 }

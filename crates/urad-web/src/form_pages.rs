@@ -1415,6 +1415,7 @@ async fn send(
             draft_id: &id,
             scope: &scope,
             lang,
+            attachment_limits: state.attachment_limits(),
         },
     )
     .await;

@@ -69,6 +69,8 @@ pub struct Inner {
     pub demo_idp_key: tokio::sync::OnceCell<urad_identity::jose::EcKey>,
     /// The receipt log as this process serves it: the office's receipt key and the tree.
     pub receipt_log: urad_filing::receipt_log::ReceiptLog,
+    /// Where attachments are kept and the limits on them (`urad_filing::attachments`).
+    pub attachments: Option<urad_filing::attachments::Attachments>,
 }
 
 impl AppState {
@@ -95,7 +97,22 @@ impl AppState {
             trusted_proxies: Vec::new(),
             demo_idp_key: tokio::sync::OnceCell::new(),
             receipt_log: urad_filing::receipt_log::ReceiptLog::new(),
+            attachments: None,
         }))
+    }
+
+    /// Sets the blob store and limits of attachments. Call before the state is shared.
+    ///
+    /// # Panics
+    /// When the state has already been cloned (the router holds clones).
+    pub fn with_attachments(
+        mut self,
+        attachments: urad_filing::attachments::Attachments,
+    ) -> AppState {
+        Arc::get_mut(&mut self.0)
+            .expect("attachments are set before the state is shared")
+            .attachments = Some(attachments);
+        self
     }
 
     /// How long signing keys and clients read from the database are used before they are
@@ -133,6 +150,14 @@ impl AppState {
         self
     }
 
+    /// The limits on attachments (the office's defaults when no blob store is configured).
+    pub fn attachment_limits(&self) -> urad_filing::attachments::Limits {
+        self.attachments
+            .as_ref()
+            .map(|a| a.limits)
+            .unwrap_or_default()
+    }
+
     /// The gateway's signing keys (see [`urad_identity::keys::Keyring`]).
     pub async fn keys(
         &self,
@@ -167,7 +192,7 @@ impl std::ops::Deref for AppState {
     }
 }
 
-/// Largest request body accepted; forms with attachments will raise it per route.
+/// Largest request body accepted, but for uploads of attachments (see [`router`]).
 const BODY_LIMIT: usize = 64 * 1024;
 /// How long a process uses the signing keys and client registrations it read before reading
 /// them again (`--cache-secs`).
@@ -221,6 +246,10 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/assets/{*path}", get(assets::serve))
         .fallback(pages::not_found)
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        // Bodies that are files: their limits are the attachments' own, checked as the
+        // bytes stream in (`urad_filing::attachments`).
+        .merge(filing_api::upload_routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             account::identify,
@@ -234,7 +263,6 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .layer(axum::middleware::from_fn(ops::record_metrics))
         .layer(CompressionLayer::new())
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,

@@ -11,7 +11,9 @@ use tokio::net::TcpListener;
 use urad_catalog::{Catalog, ContentSource};
 use urad_core::content::{file_error, ContentErrors, ContentFile};
 use urad_core::{Clock, SystemClock};
+use urad_filing::attachments::{self, Attachments};
 use urad_identity::client_content::{self, DeclaredClient};
+use urad_store::blobs::BlobStore;
 use urad_store::Db;
 
 /// urad — the digital services platform of a Czech regional office.
@@ -307,6 +309,63 @@ pub struct ServeArgs {
     pub store: StoreArgs,
     #[command(flatten)]
     pub content: ContentArgs,
+    #[command(flatten)]
+    pub attachments: AttachmentArgs,
+}
+
+/// Where attachments are kept and how much a submission may carry (docs/attachments.md).
+#[derive(Args, Debug, Clone)]
+pub struct AttachmentArgs {
+    /// Blob store of attachments: s3://BUCKET/PREFIX (credentials and region from the AWS_*
+    /// variables) or file:///FOLDER. Default: the folder blobs/ in the data folder.
+    #[arg(long, env = "URAD_BLOB_URL")]
+    pub blob_url: Option<String>,
+    /// Address of an S3-compatible store that is not Amazon's (https://s3.example.cz;
+    /// http:// is allowed only when given here). Default: AWS_ENDPOINT, else Amazon's.
+    #[arg(long, env = "URAD_BLOB_ENDPOINT")]
+    pub blob_endpoint: Option<String>,
+    /// Megabytes (MiB) of one attached file at most; a form's slot may allow less.
+    #[arg(long, env = "URAD_MAX_ATTACHMENT_MB", default_value_t = 10)]
+    pub max_attachment_mb: u64,
+    /// Attachments of one submission at most (the data-box rule: 50).
+    #[arg(long, env = "URAD_MAX_ATTACHMENTS", default_value_t = 50)]
+    pub max_attachments: u32,
+    /// Megabytes (MiB) of all attachments of one submission at most (the data-box rule: 100).
+    #[arg(long, env = "URAD_MAX_SUBMISSION_MB", default_value_t = 100)]
+    pub max_submission_mb: u64,
+}
+
+impl Default for AttachmentArgs {
+    fn default() -> AttachmentArgs {
+        AttachmentArgs {
+            blob_url: None,
+            blob_endpoint: None,
+            max_attachment_mb: 10,
+            max_attachments: 50,
+            max_submission_mb: 100,
+        }
+    }
+}
+
+impl AttachmentArgs {
+    /// The blob store and limits, with the database they are named in.
+    pub fn open(&self, db: &Db, data_dir: &std::path::Path) -> Result<Attachments> {
+        let endpoint = self
+            .blob_endpoint
+            .clone()
+            .or_else(|| std::env::var("AWS_ENDPOINT").ok());
+        let blobs = BlobStore::open(self.blob_url.as_deref(), endpoint.as_deref(), data_dir)
+            .context("cannot open the blob store of attachments")?;
+        Ok(Attachments {
+            db: db.clone(),
+            blobs,
+            limits: attachments::Limits::from_mb(
+                self.max_attachment_mb,
+                self.max_attachments,
+                self.max_submission_mb,
+            ),
+        })
+    }
 }
 
 /// An address (`192.0.2.7`, `2001:db8::1`) or a CIDR range (`10.0.0.0/8`).
@@ -421,11 +480,15 @@ pub async fn start_with_env(
         .await
         .context("cannot register the clients declared in the content")?;
     log_registered(&registered);
+    let attachments = args.attachments.open(&db, &args.store.data_dir)?;
+    tracing::info!(blobs = %attachments.blobs.describe(), "attachments are kept in the blob store");
+    tokio::spawn(sweep_attachments(attachments.clone(), clock.clone()));
     let state = urad_web::AppState::new(catalog, db, issuer, clock, upstreams, http)
         .with_rate_limit_per_ip(args.rate_limit_per_ip)
         .with_cache_secs(args.cache_secs)
         .with_trusted_proxies(args.trusted_proxies.clone())
-        .with_forms(forms);
+        .with_forms(forms)
+        .with_attachments(attachments);
     // Reads the receipt log into memory now rather than in the first request that needs it.
     let warm = state.clone();
     tokio::spawn(async move {
@@ -551,6 +614,31 @@ async fn rotate_keys_when_due(db: Db, clock: Arc<dyn Clock>) {
         }
         if let Err(e) = urad_identity::signin::sweep(&db, clock.as_ref()).await {
             tracing::error!(error = %e, "cannot remove expired sign-ins");
+        }
+    }
+}
+
+/// Removes what crashed or refused uploads left, at start and then every few minutes; any
+/// process may (the sweep leaves uploads in progress alone, here or in another process).
+async fn sweep_attachments(attachments: Attachments, clock: Arc<dyn Clock>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
+    loop {
+        every.tick().await;
+        match attachments::sweep(
+            &attachments.db,
+            &attachments.blobs,
+            clock.as_ref(),
+            attachments::STALE_AFTER_SECS,
+        )
+        .await
+        {
+            Ok(swept) if swept.blobs_removed > 0 || swept.abandoned > 0 => tracing::info!(
+                abandoned = swept.abandoned,
+                blobs_removed = swept.blobs_removed,
+                "swept what failed uploads left"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "cannot sweep what failed uploads left"),
         }
     }
 }

@@ -40,6 +40,7 @@ async fn a_draft_is_submitted_once_with_a_reference_number_and_a_sequence(backen
         draft_id,
         scope: "form:obecne-podani",
         lang: Lang::Cs,
+        attachment_limits: Default::default(),
     };
     let draft: &'static str = Box::leak(draft.into_boxed_str());
 
@@ -165,6 +166,7 @@ async fn a_surge_of_submissions_gets_gapless_sequences_in_commit_order(backend: 
                         draft_id: &draft,
                         scope: "call:KD-2026",
                         lang: Lang::En,
+                        attachment_limits: Default::default(),
                     },
                 )
                 .await
@@ -223,6 +225,7 @@ async fn submit_some(db: &urad_store::Db, n: usize) -> Vec<urad_filing::Receipt>
             draft_id: &draft,
             scope: "form:obecne-podani",
             lang: Lang::Cs,
+            attachment_limits: Default::default(),
         };
         receipts.push(
             urad_filing::submit(db, &clock, &forms, "KUMSK", &request)

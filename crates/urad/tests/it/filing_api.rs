@@ -117,6 +117,7 @@ async fn call(
 }
 
 crate::on_both_backends!(
+    a_client_attaches_files_that_the_receipt_names,
     a_client_fills_and_sends_a_draft_once_and_gets_its_receipt,
     the_api_refuses_bad_requests_clearly_and_stores_nothing,
 );
@@ -370,4 +371,96 @@ async fn the_api_refuses_bad_requests_clearly_and_stores_nothing(app: TestApp) {
         .await
         .unwrap();
     assert!(received.is_empty());
+}
+
+async fn a_client_attaches_files_that_the_receipt_names(app: TestApp) {
+    use reqwest::Method;
+    register_client(&app).await;
+    let token = access_token(&app, "demo-jana", Loa::Substantial).await;
+    let t = Some(token.as_str());
+    let body = json!({"form": "obecne-podani", "data": general("S přílohou")}).to_string();
+    let (_, draft, _) = call(&app, Method::POST, "/api/v1/drafts", t, Some(&body)).await;
+    let id = draft["id"].as_str().unwrap().to_owned();
+    let upload = |name: &str, bytes: Vec<u8>| {
+        app.client
+            .post(app.url(&format!("/api/v1/drafts/{id}/attachments")))
+            .query(&[("slot", "documents"), ("name", name)])
+            .bearer_auth(&token)
+            .body(bytes)
+    };
+    // Larger than the app's 64 KB limit for other bodies: files have their own limits.
+    let mut pdf = b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n".to_vec();
+    pdf.extend(std::iter::repeat_n(b'x', 200_000));
+    pdf.extend_from_slice(b"\n%%EOF\n");
+    let r = upload("../../etc/žádost.pdf", pdf.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let kept: Value = r.json().await.unwrap();
+    assert_eq!(kept["media_type"], "application/pdf");
+    assert_eq!(kept["file_name"], "žádost.pdf");
+    assert_eq!(kept["size"], pdf.len());
+
+    // A program renamed to .pdf: 415 with a message in both languages, nothing kept.
+    let mut elf = b"\x7fELF\x02\x01\x01\x00".to_vec();
+    elf.extend(std::iter::repeat_n(0u8, 4096));
+    let r = upload("faktura.pdf", elf).send().await.unwrap();
+    assert_eq!(r.status(), 415);
+    let e: Value = r.json().await.unwrap();
+    assert!(!e["message"]["cs"].as_str().unwrap().is_empty());
+    let (_, listed, _) = call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/drafts/{id}/attachments"),
+        t,
+        None,
+    )
+    .await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+
+    // The bytes read back; the receipt names the file's SHA-256.
+    let a = kept["id"].as_str().unwrap();
+    let bytes = app
+        .client
+        .get(app.url(&format!("/api/v1/drafts/{id}/attachments/{a}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(bytes.as_ref(), pdf.as_slice());
+    let (status, receipt, _) = call(
+        &app,
+        Method::POST,
+        &format!("/api/v1/drafts/{id}/submit"),
+        t,
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{receipt}");
+    assert_eq!(receipt["attachments"][0]["sha256"], kept["sha256"]);
+    // Sent: the files no longer change.
+    let (status, _, _) = call(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/drafts/{id}/attachments/{a}"),
+        t,
+        None,
+    )
+    .await;
+    assert_eq!(status, 409);
+    // Someone else cannot read it.
+    let petr = access_token(&app, "demo-petr", Loa::Substantial).await;
+    let (status, _, _) = call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/drafts/{id}/attachments/{a}"),
+        Some(&petr),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
 }

@@ -140,6 +140,7 @@ impl TestApp {
             trusted_proxies: setup.trusted_proxies.clone(),
             store: store.clone(),
             content: ContentArgs::dir(setup.content.unwrap_or_else(content_dir)),
+            attachments: Default::default(),
         };
         let env = setup.env;
         let (tx, rx) = oneshot::channel::<()>();

@@ -4,6 +4,7 @@
 mod harness;
 
 mod api;
+mod attachments;
 mod binary;
 mod client_auth;
 mod content_clients;

@@ -62,6 +62,7 @@ async fn submit(db: &Db, clock: &ManualClock, forms: &Forms, person: &str, n: us
             draft_id: &draft,
             scope: "form:obecne-podani",
             lang: Lang::Cs,
+            attachment_limits: Default::default(),
         },
     )
     .await
