@@ -26,8 +26,7 @@ use cmpv2::status::{PkiFailureInfoValues, PkiStatus, PkiStatusInfo};
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::content_info::{CmsVersion, ContentInfo};
 use cms::signed_data::{
-    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo,
-    SignerInfos,
+    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
 };
 use der::asn1::{BitString, GeneralizedTime, Int, OctetString, SetOfVec, UtcTime};
 use der::oid::ObjectIdentifier;
@@ -149,7 +148,9 @@ pub fn new_nonce() -> u64 {
 }
 
 fn int_of(n: u64) -> Result<Int, TimestampError> {
-    let der = n.to_der().map_err(|e| TimestampError::Encoding(e.to_string()))?;
+    let der = n
+        .to_der()
+        .map_err(|e| TimestampError::Encoding(e.to_string()))?;
     Int::from_der(&der).map_err(|e| TimestampError::Encoding(e.to_string()))
 }
 
@@ -224,11 +225,15 @@ pub fn verify_token(
 ) -> Result<Token, TimestampError> {
     let info = ContentInfo::from_der(token)?;
     if info.content_type != ID_SIGNED_DATA {
-        return Err(TimestampError::Malformed("the token is not CMS SignedData".into()));
+        return Err(TimestampError::Malformed(
+            "the token is not CMS SignedData".into(),
+        ));
     }
     let signed: SignedData = info.content.decode_as()?;
     if signed.encap_content_info.econtent_type != ID_CT_TST_INFO {
-        return Err(TimestampError::Malformed("the token does not hold a TSTInfo".into()));
+        return Err(TimestampError::Malformed(
+            "the token does not hold a TSTInfo".into(),
+        ));
     }
     let econtent = signed
         .encap_content_info
@@ -387,8 +392,8 @@ fn verify_signer(
         }
         (RSA_ENCRYPTION, SHA_256_WITH_RSA | RSA_ENCRYPTION) => {
             use rsa::pkcs1::DecodeRsaPublicKey;
-            let key =
-                rsa::RsaPublicKey::from_pkcs1_der(point).map_err(|_| TimestampError::BadSignature)?;
+            let key = rsa::RsaPublicKey::from_pkcs1_der(point)
+                .map_err(|_| TimestampError::BadSignature)?;
             key.verify(
                 rsa::Pkcs1v15Sign::new::<Sha256>(),
                 &Sha256::digest(&signed_bytes),
@@ -578,8 +583,10 @@ pub async fn stamp_submission(
 pub async fn stored_stamp(db: &Db, submission_id: &str) -> Result<Option<Stamp>, TimestampError> {
     let row = db
         .fetch_optional(
-            sql("SELECT submission_id, token, stamped_at, tsa_url FROM submission_timestamp \
-                 WHERE submission_id = $1")
+            sql(
+                "SELECT submission_id, token, stamped_at, tsa_url FROM submission_timestamp \
+                 WHERE submission_id = $1",
+            )
             .bind(submission_id),
         )
         .await?;
@@ -782,8 +789,10 @@ impl DemoTsa {
             )?,
             attribute(
                 ID_MESSAGE_DIGEST,
-                Any::encode_from(&OctetString::new(Sha256::digest(&tst_der).to_vec()).map_err(encoding)?)
-                    .map_err(encoding)?,
+                Any::encode_from(
+                    &OctetString::new(Sha256::digest(&tst_der).to_vec()).map_err(encoding)?,
+                )
+                .map_err(encoding)?,
             )?,
             attribute(
                 ID_AA_SIGNING_CERTIFICATE_V2,
@@ -898,8 +907,10 @@ pub async fn demo_tsa(db: &Db, clock: &dyn Clock) -> Result<DemoTsa, TimestampEr
     let now = clock.now();
     let made = DemoTsa::generate(now)?;
     db.write_one(
-        sql("INSERT INTO demo_tsa_key (slot, private_key, certificate, created_at) \
-             VALUES ('demo', $1, $2, $3) ON CONFLICT (slot) DO NOTHING")
+        sql(
+            "INSERT INTO demo_tsa_key (slot, private_key, certificate, created_at) \
+             VALUES ('demo', $1, $2, $3) ON CONFLICT (slot) DO NOTHING",
+        )
         .bind(b64(&made.key.to_bytes()))
         .bind(b64(&made.certificate_der))
         .bind(now),
@@ -910,9 +921,9 @@ pub async fn demo_tsa(db: &Db, clock: &dyn Clock) -> Result<DemoTsa, TimestampEr
 
 async fn stored_demo_tsa(db: &Db) -> Result<Option<DemoTsa>, TimestampError> {
     let Some(row) = db
-        .fetch_optional(
-            sql("SELECT private_key, certificate FROM demo_tsa_key WHERE slot = 'demo'"),
-        )
+        .fetch_optional(sql(
+            "SELECT private_key, certificate FROM demo_tsa_key WHERE slot = 'demo'",
+        ))
         .await?
     else {
         return Ok(None);
@@ -1052,7 +1063,10 @@ mod tests {
     fn certificates_are_read_as_pem_or_der() {
         let tsa = DemoTsa::generate(NOW).unwrap();
         let pem = certificate_pem(tsa.certificate_der());
-        assert_eq!(read_certificate(pem.as_bytes()).unwrap(), tsa.certificate_der());
+        assert_eq!(
+            read_certificate(pem.as_bytes()).unwrap(),
+            tsa.certificate_der()
+        );
         assert_eq!(
             read_certificate(tsa.certificate_der()).unwrap(),
             tsa.certificate_der()

@@ -16,6 +16,7 @@ mod pages;
 pub mod rate_limit;
 mod receipt_log;
 mod signin;
+mod tsa;
 
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::routing::get;
@@ -213,6 +214,7 @@ pub fn router(state: AppState) -> Router {
         .merge(account::routes())
         .merge(filing_api::routes())
         .merge(receipt_log::routes())
+        .merge(tsa::routes())
         .merge(form_pages::routes())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

@@ -16,3 +16,4 @@ mod pages;
 mod receipts;
 mod seed;
 mod signin;
+mod timestamps;
