@@ -390,6 +390,9 @@ pub async fn receipts_in_log_order(
     rows.iter().map(receipt_from).collect()
 }
 
+/// A receipt from its `submission` row. Both [`receipt`] and [`receipts_in_log_order`] read
+/// through here, and both must name the submission's attachments: the receipt log's leaf is the
+/// payload of the whole receipt (`receipt_log.rs`).
 fn receipt_from(row: &Row) -> Result<Receipt, FilingError> {
     Ok(Receipt {
         id: row.get("id")?,

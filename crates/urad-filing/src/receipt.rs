@@ -130,7 +130,7 @@ pub fn unb64(text: &str) -> Option<Vec<u8>> {
 
 /// Lowercase hexadecimal back to bytes.
 pub fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if text.len() & 1 == 1 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     (0..text.len())

@@ -56,6 +56,8 @@ pub enum ReceiptLogError {
     SizesOutOfOrder { first: u64, second: u64 },
     #[error("the receipt log has {log_size} leaves, not {tree_size}")]
     BeyondLog { tree_size: u64, log_size: u64 },
+    #[error("the receipt log has {log_size} leaves: leaf {index} is not in it")]
+    NoSuchLeaf { index: u64, log_size: u64 },
 }
 
 /// One leaf as the log publishes it: the receipt payload's exact bytes.
@@ -422,8 +424,8 @@ impl ReceiptLog {
     ) -> Result<Vec<Leaf>, ReceiptLogError> {
         let log_size = self.size(db).await?;
         if start >= log_size {
-            return Err(ReceiptLogError::BeyondLog {
-                tree_size: start.saturating_add(1),
+            return Err(ReceiptLogError::NoSuchLeaf {
+                index: start,
                 log_size,
             });
         }

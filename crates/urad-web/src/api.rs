@@ -40,6 +40,7 @@ pub(crate) fn routes() -> Router<AppState> {
         crate::filing_api::put_draft,
         crate::filing_api::submit_draft,
         crate::filing_api::get_submission,
+        crate::filing_api::get_receipt_file,
         crate::oidc::openid_configuration,
         crate::oidc::jwks,
         crate::oidc::token,

@@ -30,6 +30,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/drafts/{id}", get(get_draft).put(put_draft))
         .route("/api/v1/drafts/{id}/submit", post(submit_draft))
         .route("/api/v1/submissions/{id}", get(get_submission))
+        .route("/api/v1/submissions/{id}/receipt", get(get_receipt_file))
 }
 
 /// A form as API clients see it: the JSON Schema its data must satisfy.
@@ -565,4 +566,57 @@ pub(crate) async fn get_submission(
         ),
         Err(e) => filing_refused(e, None, None),
     }
+}
+
+/// The signed receipt file of one of the person's submissions: the receipt as a JWS (EdDSA),
+/// a signed tree head of the receipt log that includes it, the inclusion proof and the
+/// office's public key — everything `urad verify-receipt` needs, offline.
+#[utoipa::path(get, path = "/api/v1/submissions/{id}/receipt", tag = "filing",
+    params(("id" = String, Path, description = "The submission's id (its draft's)")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The receipt file", content_type = "application/json"),
+        (status = 401, description = "Missing, invalid or expired access token"),
+        (status = 404, description = "No such submission of this person", body = ApiError)))]
+pub(crate) async fn get_receipt_file(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let session = match caller(&state, &headers).await {
+        Ok(s) => s,
+        Err(refusal) => return refusal,
+    };
+    let clock = state.clock.as_ref();
+    match state
+        .receipt_log
+        .receipt_file(&state.db, clock, &session.person_id, &id)
+        .await
+    {
+        Ok(Some(file)) => {
+            ([(header::CONTENT_TYPE, "application/json")], file.to_json()).into_response()
+        }
+        Ok(None) => no_submission(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot make the receipt file");
+            refused(
+                StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                both(|lang| {
+                    FilingError::Store(urad_store::StoreError::WriterStopped).message(lang)
+                }),
+            )
+        }
+    }
+}
+
+fn no_submission() -> Response {
+    refused(
+        StatusCode::NOT_FOUND,
+        None,
+        both(|lang| match lang {
+            Lang::Cs => "Toto podání neexistuje, nebo patří někomu jinému.".to_owned(),
+            Lang::En => "There is no such submission, or it belongs to someone else.".to_owned(),
+        }),
+    )
 }

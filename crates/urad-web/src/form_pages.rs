@@ -1481,6 +1481,8 @@ struct ReceiptPage {
     resume_href: Option<String>,
     delete_href: Option<String>,
     mine_href: String,
+    /// The signed receipt file (JSON), for a sent submission.
+    receipt_file_href: Option<String>,
 }
 
 /// The title of a form version, or its id when it is no longer offered.
@@ -1613,6 +1615,7 @@ async fn submission_view(
             resume_href: None,
             delete_href: None,
             mine_href: paths::mine(lang).into(),
+            receipt_file_href: Some(crate::receipt_downloads::receipt_file_href(lang, &r.id)),
         },
         (None, Some(d)) if !confirmation => ReceiptPage {
             layout: layout(&state, lang, tr.ts("draft-title"), twin),
@@ -1626,6 +1629,7 @@ async fn submission_view(
             resume_href: Some(paths::resume(lang, &d.id)),
             delete_href: Some(paths::delete(lang, &d.id)),
             mine_href: paths::mine(lang).into(),
+            receipt_file_href: None,
         },
         _ => return not_found(&state, lang, &headers),
     };

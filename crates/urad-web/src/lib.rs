@@ -14,6 +14,7 @@ mod oidc;
 mod ops;
 mod pages;
 pub mod rate_limit;
+mod receipt_downloads;
 mod receipt_log;
 mod signin;
 mod tsa;
@@ -216,6 +217,7 @@ pub fn router(state: AppState) -> Router {
         .merge(receipt_log::routes())
         .merge(tsa::routes())
         .merge(form_pages::routes())
+        .merge(receipt_downloads::routes())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

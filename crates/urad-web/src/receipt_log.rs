@@ -132,7 +132,7 @@ impl From<Jwk> for JwkDto {
 struct InclusionParams {
     /// The leaf (from 0).
     index: u64,
-    /// The size of the tree, at most the latest signed head's.
+    /// The size of the tree (a signed head's, or any up to the log's size).
     tree_size: u64,
 }
 
@@ -165,25 +165,41 @@ fn refused(status: StatusCode, cs: String, en: String, field: Option<&str>) -> R
     (status, Json(body)).into_response()
 }
 
+/// A query parameter that is missing (`value` is `None`) or not a non-negative whole number.
+struct BadParam {
+    name: &'static str,
+    value: Option<String>,
+}
+
+impl BadParam {
+    fn response(self) -> Response {
+        let name = self.name;
+        let (cs, en) = match self.value {
+            None => (
+                format!("Chybí parametr „{name}“."),
+                format!("The parameter `{name}` is missing."),
+            ),
+            Some(value) => (
+                format!("Parametr „{name}“ musí být celé nezáporné číslo, ne „{value}“."),
+                format!(
+                    "The parameter `{name}` must be a non-negative whole number, not `{value}`."
+                ),
+            ),
+        };
+        refused(StatusCode::BAD_REQUEST, cs, en, Some(name))
+    }
+}
+
 /// A required non-negative integer query parameter.
-fn number(raw: Option<&str>, name: &str) -> Result<u64, Response> {
+fn number(raw: Option<&str>, name: &'static str) -> Result<u64, BadParam> {
     let pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(raw.unwrap_or_default()).unwrap_or_default();
     let Some((_, value)) = pairs.iter().find(|(k, _)| k == name) else {
-        return Err(refused(
-            StatusCode::BAD_REQUEST,
-            format!("Chybí parametr „{name}“."),
-            format!("The parameter `{name}` is missing."),
-            Some(name),
-        ));
+        return Err(BadParam { name, value: None });
     };
-    value.parse::<u64>().map_err(|_| {
-        refused(
-            StatusCode::BAD_REQUEST,
-            format!("Parametr „{name}“ musí být celé nezáporné číslo, ne „{value}“."),
-            format!("The parameter `{name}` must be a non-negative whole number, not `{value}`."),
-            Some(name),
-        )
+    value.parse::<u64>().map_err(|_| BadParam {
+        name,
+        value: Some(value.clone()),
     })
 }
 
@@ -193,8 +209,8 @@ fn log_error(e: ReceiptLogError) -> Response {
     match e {
         ReceiptLogError::IndexOutsideTree { index, tree_size } => refused(
             StatusCode::BAD_REQUEST,
-            format!("List {index} není ve stromu o {tree_size} listech: index musí být menší než velikost stromu."),
-            format!("Leaf {index} is not in a tree of {tree_size} leaves: the index must be smaller than the tree size."),
+            format!("List s indexem {index} není ve stromu velikosti {tree_size}: index musí být menší než velikost stromu."),
+            format!("Leaf {index} is not in a tree of size {tree_size}: the index must be smaller than the tree size."),
             Some("index"),
         ),
         ReceiptLogError::SizesOutOfOrder { first, second } => refused(
@@ -205,15 +221,21 @@ fn log_error(e: ReceiptLogError) -> Response {
         ),
         ReceiptLogError::BeyondLog { tree_size, log_size } => refused(
             StatusCode::NOT_FOUND,
-            format!("Kniha potvrzení má {log_size} listů, strom o {tree_size} listech v ní (zatím) není."),
-            format!("The receipt log has {log_size} leaves; there is no tree of {tree_size} leaves (yet)."),
+            format!("Počet listů v knize potvrzení o doručení je {log_size}: strom velikosti {tree_size} v ní (zatím) není."),
+            format!("The receipt log's size is {log_size}: there is no tree of size {tree_size} in it (yet)."),
             None,
+        ),
+        ReceiptLogError::NoSuchLeaf { index, log_size } => refused(
+            StatusCode::NOT_FOUND,
+            format!("Počet listů v knize potvrzení o doručení je {log_size}: list s indexem {index} v ní (zatím) není."),
+            format!("The receipt log's size is {log_size}: leaf {index} is not in it (yet)."),
+            Some("start"),
         ),
         other => {
             tracing::error!(error = %other, "the receipt log cannot answer");
             refused(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "Knihu potvrzení se teď nepodařilo načíst. Zkuste to prosím později.".into(),
+                "Knihu potvrzení o doručení se teď nepodařilo načíst. Zkuste to prosím později.".into(),
                 "The receipt log cannot be read right now. Please try again later.".into(),
                 None,
             )
@@ -260,7 +282,7 @@ pub(crate) async fn inclusion_proof(
         number(raw.as_deref(), "tree_size"),
     ) {
         (Ok(i), Ok(s)) => (i, s),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(bad), _) | (_, Err(bad)) => return bad.response(),
     };
     match state
         .receipt_log
@@ -291,7 +313,7 @@ pub(crate) async fn consistency_proof(
         number(raw.as_deref(), "second"),
     ) {
         (Ok(f), Ok(s)) => (f, s),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(bad), _) | (_, Err(bad)) => return bad.response(),
     };
     match state
         .receipt_log
@@ -319,7 +341,7 @@ pub(crate) async fn leaves(State(state): State<AppState>, RawQuery(raw): RawQuer
         number(raw.as_deref(), "end"),
     ) {
         (Ok(s), Ok(e)) => (s, e),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(bad), _) | (_, Err(bad)) => return bad.response(),
     };
     if end <= start {
         return refused(

@@ -471,6 +471,13 @@ pub async fn start_with_env(
         .with_cache_secs(args.cache_secs)
         .with_trusted_proxies(args.trusted_proxies.clone())
         .with_forms(forms);
+    // Reads the receipt log into memory now rather than in the first request that needs it.
+    let warm = state.clone();
+    tokio::spawn(async move {
+        if let Err(e) = warm.receipt_log.size(&warm.db).await {
+            tracing::error!(error = %e, "cannot read the receipt log");
+        }
+    });
     let handle = tokio::spawn(urad_web::serve(listener, state, shutdown));
     Ok(Server { addr, handle, tsa })
 }

@@ -20,13 +20,13 @@ pub struct VerifyReceiptArgs {
     pub file: PathBuf,
     /// The office's public key as it publishes it (/api/v1/receipt-log/key): a JWK, or a JWK
     /// Set. The receipt must be signed with it. Without it the key in the file is taken.
-    #[arg(long)]
+    #[arg(long, value_name = "JWK_FILE")]
     pub key: Option<PathBuf>,
     /// The submitted data: its SHA-256 must be the one in the receipt.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
     /// An attached file: it must be one of those the receipt lists (repeat for several).
-    #[arg(long = "attachment")]
+    #[arg(long = "attachment", value_name = "FILE")]
     pub attachments: Vec<PathBuf>,
 }
 

@@ -200,6 +200,25 @@ async fn a_client_fills_and_sends_a_draft_once_and_gets_its_receipt(app: TestApp
     assert_eq!(status, 200);
     assert_eq!(read, receipt);
 
+    // The signed receipt file verifies offline, as `urad verify-receipt` checks it.
+    let file = app
+        .client
+        .get(app.url(&format!("/api/v1/submissions/{id}/receipt")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.status(), 200);
+    let file = file.text().await.unwrap();
+    let verified =
+        urad_filing::verify::verify_file(&file, &urad_filing::verify::VerifyOptions::default())
+            .unwrap();
+    assert!(verified.holds(), "{:?}", verified.checks);
+    assert_eq!(
+        verified.payload.unwrap().reference,
+        receipt["reference"].as_str().unwrap()
+    );
+
     // A sent draft no longer changes.
     let (status, conflict, _) = call(
         &app,
@@ -223,6 +242,7 @@ async fn a_client_fills_and_sends_a_draft_once_and_gets_its_receipt(app: TestApp
         "/api/v1/drafts/{id}",
         "/api/v1/drafts/{id}/submit",
         "/api/v1/submissions/{id}",
+        "/api/v1/submissions/{id}/receipt",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing");
     }

@@ -237,6 +237,22 @@ async fn a_person_fills_checks_and_sends_the_general_submission(app: TestApp) {
         .body
         .contains("Obecné podání krajskému úřadu, verze 1"));
     assert!(receipt.body.contains(" CET") || receipt.body.contains(" CEST"));
+    // The signed receipt file is offered and verifies offline.
+    let href = format!("/moje-podani/{id}/potvrzeni.json");
+    assert!(
+        receipt.body.contains(&format!("href=\"{href}\"")),
+        "{}",
+        receipt.body
+    );
+    let file = b.visit(&href).await;
+    assert_eq!(file.status, 200);
+    let verified = urad_filing::verify::verify_file(
+        &file.body,
+        &urad_filing::verify::VerifyOptions::default(),
+    )
+    .unwrap();
+    assert!(verified.holds(), "{:?}", verified.checks);
+    assert_eq!(verified.payload.unwrap().reference, reference);
     // Sending again (a double click, the back button): the same receipt, nothing new.
     let again = b.submit(&check.url, &form(&[("csrf", &csrf)])).await;
     assert_eq!(again.status, 200);

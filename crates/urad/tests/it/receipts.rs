@@ -113,6 +113,7 @@ crate::for_both_backends!(
     one_receipt_key_wins_when_processes_start_together,
     the_log_after_many_concurrent_submissions_verifies,
     the_binary_verifies_receipts_and_the_log,
+    a_large_log_catches_up_and_answers_quickly,
 );
 
 async fn receipt_files_verify_and_every_tampering_is_refused(backend: Backend) {
@@ -334,8 +335,14 @@ async fn the_log_after_many_concurrent_submissions_verifies(backend: Backend) {
         assert!(v.holds(), "{}", failures(&v));
         seen.push(file.tree_head);
     }
-    // Every head either process saw is consistent with the latest.
+    // Later submissions, a second later: a new head, and every head either process saw is
+    // consistent with it.
+    for n in 80..85 {
+        submit(&db, &clock, &forms, "p-late", n).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let latest = logs[1].latest_head(&db, clock.as_ref()).await.unwrap();
+    assert_eq!(latest.tree_size, 85);
     let latest_root = latest.root().unwrap();
     for head in &seen {
         let proof = logs[0]
@@ -352,7 +359,7 @@ async fn the_log_after_many_concurrent_submissions_verifies(backend: Backend) {
     }
     let audit = receipt_log::audit(&db).await.unwrap();
     assert!(audit.problems.is_empty(), "{:?}", audit.problems);
-    assert_eq!((audit.submissions, audit.leaves), (80, 80));
+    assert_eq!((audit.submissions, audit.leaves), (85, 85));
     assert!(audit.heads >= 2, "{}", audit.heads);
 
     // A submission changed in the database afterwards: the audit sees it.
@@ -572,7 +579,8 @@ async fn the_endpoints_publish_heads_proofs_leaves_and_the_key(app: TestApp) {
     ] {
         let body = app.json(&format!("/api/v1/receipt-log/{query}"), 404).await;
         assert!(
-            body["error"].as_str().unwrap().contains("8 leaves"),
+            body["error"].as_str().unwrap().contains("size is 8")
+                && body["message"]["cs"].as_str().unwrap().contains("je 8"),
             "{body}"
         );
     }
@@ -591,4 +599,61 @@ async fn the_endpoints_publish_heads_proofs_leaves_and_the_key(app: TestApp) {
         );
     }
     app.shutdown().await;
+}
+
+/// Leaves for the large-log test; `URAD_TEST_RECEIPT_LOG_LEAVES=100000` measures the size the
+/// log must stay fast at (docs/receipts.md has the figures).
+fn large_log_leaves() -> i64 {
+    std::env::var("URAD_TEST_RECEIPT_LOG_LEAVES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20_000)
+}
+
+async fn a_large_log_catches_up_and_answers_quickly(backend: Backend) {
+    let (_store, db, _dir) = open_store(backend).await;
+    let n = large_log_leaves();
+    // Submissions written straight into the table (the submission path is tested above):
+    // one statement both databases understand.
+    db.write_one(
+        sql("WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < $1 - 1) \
+             INSERT INTO submission (id, reference, reference_year, reference_number, scope, sequence, \
+             received_at, person_id, form_id, form_version, data, data_sha256, log_index) \
+             SELECT 'bulk-' || i, 'KUMSK ' || (i + 1) || '/2027', 2027, i + 1, 'call:bulk', i + 1, \
+             1800000000 + i, 'p-bulk', 'obecne-podani', 1, '{}', $2, i FROM k")
+        .bind(n)
+        .bind(hex(&Sha256::digest(b"{}"))),
+    )
+    .await
+    .unwrap();
+    let clock = ManualClock::at(1_800_000_000 + n);
+    let log = ReceiptLog::new();
+    let started = std::time::Instant::now();
+    assert_eq!(log.size(&db).await.unwrap(), n as u64);
+    let caught_up = started.elapsed();
+    let started = std::time::Instant::now();
+    let head = log.latest_head(&db, &clock).await.unwrap();
+    let key = log.public_jwk(&db, &clock).await.unwrap();
+    let file = log
+        .receipt_file(&db, &clock, "p-bulk", &format!("bulk-{}", n / 3))
+        .await
+        .unwrap()
+        .unwrap();
+    let proof = log
+        .consistency_proof(&db, 777, head.tree_size)
+        .await
+        .unwrap();
+    let answered = started.elapsed();
+    assert_eq!(file.tree_head, head);
+    let v = check(&file.to_json(), &key, Some("{}"));
+    assert!(v.holds(), "{}", failures(&v));
+    assert!(!proof.is_empty());
+    println!(
+        "{} leaves: caught up in {caught_up:?}; head, receipt file and a consistency proof in {answered:?}",
+        n
+    );
+    // Generous bounds for a debug build on a shared machine; what matters is that an answer
+    // does not recompute the tree.
+    assert!(caught_up.as_secs() < 60, "{caught_up:?}");
+    assert!(answered.as_millis() < 500, "{answered:?}");
 }

@@ -1,0 +1,114 @@
+//! The receipt a citizen downloads from the portal: the signed receipt file (JSON, with the
+//! receipt log's tree head and inclusion proof, checked offline by `urad verify-receipt`),
+//! from the receipt page and the detail page of My submissions. Only the person's own.
+
+use crate::account::current_viewer;
+use crate::error::error_page_with;
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use urad_core::Lang;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/moje-podani/{id}/potvrzeni.json",
+            get(|s, p, h| receipt_file(s, p, h, Lang::Cs)),
+        )
+        .route(
+            "/en/my-submissions/{id}/receipt.json",
+            get(|s, p, h| receipt_file(s, p, h, Lang::En)),
+        )
+}
+
+/// Where a submission's receipt file is downloaded.
+pub(crate) fn receipt_file_href(lang: Lang, id: &str) -> String {
+    match lang {
+        Lang::Cs => format!("/moje-podani/{id}/potvrzeni.json"),
+        Lang::En => format!("/en/my-submissions/{id}/receipt.json"),
+    }
+}
+
+/// A download's file name from the reference number: `potvrzeni-KUMSK-12-2027.json`.
+pub(crate) fn file_name(reference: &str, extension: &str) -> String {
+    let safe: String = reference
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    format!("potvrzeni-{}.{extension}", safe.trim_matches('-'))
+}
+
+/// The answer that makes a browser save `body` as `name`.
+pub(crate) fn download(body: Vec<u8>, content_type: &'static str, name: &str) -> Response {
+    let mut response = (StatusCode::OK, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
+}
+
+async fn receipt_file(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    lang: Lang,
+) -> Response {
+    let catalog = Some(state.catalog.clone());
+    let Some(viewer) = current_viewer() else {
+        // Signing in first brings the person back to the submission's page.
+        let back = crate::form_pages::paths::detail(lang, &id);
+        let to = format!(
+            "{}?return={}",
+            crate::form_pages::paths::sign_in(lang),
+            urad_identity::authorize::encode(&back)
+        );
+        let mut r = StatusCode::SEE_OTHER.into_response();
+        if let Ok(v) = HeaderValue::from_str(&to) {
+            r.headers_mut().insert(header::LOCATION, v);
+        }
+        return r;
+    };
+    let clock = state.clock.as_ref();
+    let found = state
+        .receipt_log
+        .receipt_file(&state.db, clock, &viewer.person_id, &id)
+        .await;
+    match found {
+        Ok(Some(file)) => {
+            let reference = urad_filing::receipt(&state.db, &viewer.person_id, &id)
+                .await
+                .ok()
+                .flatten()
+                .map(|r| r.reference)
+                .unwrap_or_default();
+            download(
+                file.to_json().into_bytes(),
+                "application/json",
+                &file_name(&reference, "json"),
+            )
+        }
+        Ok(None) => error_page_with(lang, StatusCode::NOT_FOUND, &headers, catalog),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot make the receipt file");
+            error_page_with(lang, StatusCode::SERVICE_UNAVAILABLE, &headers, catalog)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn file_names_keep_only_letters_and_digits_of_the_reference() {
+        assert_eq!(
+            super::file_name("KUMSK 12/2027", "json"),
+            "potvrzeni-KUMSK-12-2027.json"
+        );
+        assert_eq!(super::file_name("../\"x", "pdf"), "potvrzeni-x.pdf");
+    }
+}
