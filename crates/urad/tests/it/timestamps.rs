@@ -151,6 +151,9 @@ async fn a_submission_is_stamped_and_its_token_verifies(app: TestApp) {
     app.shutdown().await;
 }
 
+/// Whether an error is the one a case expects.
+type IsExpected = fn(&TimestampError) -> bool;
+
 async fn every_bad_answer_is_refused_and_the_submission_stays(app: TestApp) {
     let db = app.store.open().await.unwrap();
     let clock = ManualClock::at(1_800_000_000);
@@ -179,7 +182,7 @@ async fn every_bad_answer_is_refused_and_the_submission_stays(app: TestApp) {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}/tsa", l.local_addr().unwrap())
     };
-    let cases: Vec<(&str, TsaClient, fn(&TimestampError) -> bool)> = vec![
+    let cases: Vec<(&str, TsaClient, IsExpected)> = vec![
         (
             "a token for other data",
             client(stub(200, REPLY_MEDIA_TYPE, for_other_data).await, None),
