@@ -8,12 +8,40 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
 use urad_filing::timestamp::{self, DEMO_TSA_PATH, QUERY_MEDIA_TYPE, REPLY_MEDIA_TYPE};
 
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route(DEMO_TSA_PATH, post(reply))
+    Router::new()
+        .route(DEMO_TSA_PATH, post(reply))
+        .route(DEMO_TSA_CERTIFICATE_PATH, get(certificate))
+}
+
+/// The demo TSA's certificate as PEM, to verify its tokens with (`openssl ts -verify -CAfile`).
+pub const DEMO_TSA_CERTIFICATE_PATH: &str = "/tsa/certificate.pem";
+
+async fn certificate(State(state): State<AppState>) -> Response {
+    if !demo_on(&state) {
+        return (StatusCode::NOT_FOUND, "Not found / Nenalezeno").into_response();
+    }
+    match timestamp::demo_tsa(&state.db, state.clock.as_ref()).await {
+        Ok(tsa) => (
+            [(header::CONTENT_TYPE, "application/x-pem-file")],
+            timestamp::certificate_pem(tsa.certificate_der()),
+        )
+            .into_response(),
+        Err(e) => unavailable(&e),
+    }
+}
+
+fn unavailable(e: &timestamp::TimestampError) -> Response {
+    tracing::error!(error = %e, "the demo TSA's key cannot be read or made");
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Časová razítka teď nelze vydávat. / Time stamps cannot be issued just now.",
+    )
+        .into_response()
 }
 
 /// The demo is on when the demo identity provider is among the upstreams (`--demo-idp`).
@@ -40,14 +68,7 @@ async fn reply(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -
     }
     let tsa = match timestamp::demo_tsa(&state.db, state.clock.as_ref()).await {
         Ok(tsa) => tsa,
-        Err(e) => {
-            tracing::error!(error = %e, "the demo TSA's key cannot be read or made");
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Časová razítka teď nelze vydávat. / Time stamps cannot be issued just now.",
-            )
-                .into_response();
-        }
+        Err(e) => return unavailable(&e),
     };
     let answer = tsa.reply(&body, state.clock.now());
     ([(header::CONTENT_TYPE, REPLY_MEDIA_TYPE)], answer).into_response()

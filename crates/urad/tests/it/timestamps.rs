@@ -325,11 +325,14 @@ async fn openssl_verifies_a_demo_token(app: TestApp) {
         .await
         .unwrap();
     let demo = timestamp::demo_tsa(&db, &SystemClock).await.unwrap();
+    // The certificate as the portal publishes it, for anyone to verify with.
+    let published = app.text("/tsa/certificate.pem", 200).await;
+    assert_eq!(published, certificate_pem(demo.certificate_der()));
     let dir = tempfile::tempdir().unwrap();
     let token = dir.path().join("token.der");
     let ca = dir.path().join("tsa.pem");
     std::fs::write(&token, &stamp.token).unwrap();
-    std::fs::write(&ca, certificate_pem(demo.certificate_der())).unwrap();
+    std::fs::write(&ca, published).unwrap();
     let verify = |digest: &str| {
         let out = Command::new("openssl")
             .args(["ts", "-verify", "-token_in", "-in"])
@@ -353,6 +356,72 @@ async fn openssl_verifies_a_demo_token(app: TestApp) {
     let (ok, output) = verify(&hex(&[7u8; 32]));
     assert!(!ok, "a token for other data: {output}");
     app.shutdown().await;
+}
+
+/// `--tsa-url` and `--tsa-certificate` as `urad serve` reads them.
+#[test]
+fn the_tsa_is_configured_from_the_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = |demo_idp: bool, url: Option<&str>, certificate: Option<std::path::PathBuf>| {
+        urad::ServeArgs {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            public_url: None,
+            upstreams: None,
+            demo_idp,
+            rate_limit_per_ip: 0,
+            cache_secs: 0,
+            trusted_proxies: Vec::new(),
+            tsa_url: url.map(str::to_owned),
+            tsa_certificate: certificate,
+            store: urad::StoreArgs {
+                data_dir: dir.path().to_owned(),
+                database_url: None,
+            },
+            content: urad::ContentArgs::dir(crate::harness::content_dir()),
+        }
+    };
+    let http = reqwest::Client::new();
+    let issuer = "https://portal.example";
+    let demo = urad::tsa_client(&args(true, None, None), issuer, &http)
+        .unwrap()
+        .unwrap();
+    assert_eq!(demo.url(), "https://portal.example/tsa");
+    assert!(urad::tsa_client(&args(false, None, None), issuer, &http)
+        .unwrap()
+        .is_none());
+    let configured = urad::tsa_client(
+        &args(false, Some("https://tsa.example/rfc3161"), None),
+        issuer,
+        &http,
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(configured.url(), "https://tsa.example/rfc3161");
+    let pem = dir.path().join("tsa.pem");
+    let tsa = DemoTsa::generate(urad_core::Clock::now(&SystemClock)).unwrap();
+    std::fs::write(&pem, certificate_pem(tsa.certificate_der())).unwrap();
+    assert!(urad::tsa_client(
+        &args(false, Some("https://tsa.example/"), Some(pem)),
+        issuer,
+        &http
+    )
+    .is_ok());
+    let junk = dir.path().join("junk.pem");
+    std::fs::write(&junk, "not a certificate").unwrap();
+    let err = urad::tsa_client(
+        &args(false, Some("https://tsa.example/"), Some(junk)),
+        issuer,
+        &http,
+    )
+    .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("not an X.509 certificate"),
+        "{err:#}"
+    );
+    let err = urad::tsa_client(&args(false, Some("not a url"), None), issuer, &http).unwrap_err();
+    assert!(format!("{err:#}").contains("is not a URL"), "{err:#}");
+    let missing = dir.path().join("missing.pem");
+    assert!(urad::tsa_client(&args(true, None, Some(missing)), issuer, &http).is_err());
 }
 
 crate::on_both_backends!(
