@@ -358,6 +358,99 @@ async fn openssl_verifies_a_demo_token(app: TestApp) {
     app.shutdown().await;
 }
 
+/// The config of an OpenSSL TSA (`openssl ts -reply`) signing with `cert.pem` and `key.pem`.
+/// Without `certs`: naming the signer there too puts it in the token twice, a SET OF with a
+/// duplicate that the `cms` crate refuses to decode.
+const OPENSSL_TSA_CONFIG: &str = "[ tsa ]\ndefault_tsa = tsa_config1\n[ tsa_config1 ]\n\
+    serial = ./tsaserial\ncrypto_device = builtin\nsigner_cert = ./cert.pem\n\
+    signer_key = ./key.pem\nsigner_digest = sha256\ndefault_policy = 1.2.3.4.1\n\
+    other_policies = 1.2.3.4.5\ndigests = sha256\naccuracy = secs:1\nordering = no\n\
+    tsa_name = no\ness_cert_id_chain = no\ness_cert_id_alg = sha256\n";
+
+/// The client accepts what another implementation's TSA signs (OpenSSL, with an RSA key) and
+/// holds it to the same checks.
+#[test]
+fn tokens_of_an_openssl_tsa_with_an_rsa_key_verify() {
+    if Command::new("openssl").arg("version").output().is_err() {
+        eprintln!("skipped: the `openssl` command is not on this machine");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "key.pem",
+        "-out",
+        "cert.pem",
+        "-days",
+        "30",
+        "-subj",
+        "/CN=OpenSSL test TSA",
+        "-addext",
+        "extendedKeyUsage=critical,timeStamping",
+    ]);
+    std::fs::write(dir.path().join("tsa.cnf"), OPENSSL_TSA_CONFIG).unwrap();
+    std::fs::write(dir.path().join("tsaserial"), "01\n").unwrap();
+    let digest: [u8; 32] = sha2::Digest::finalize(sha2::Digest::chain_update(
+        <sha2::Sha256 as sha2::Digest>::new(),
+        b"a receipt payload",
+    ))
+    .into();
+    let nonce = new_nonce();
+    std::fs::write(
+        dir.path().join("q.tsq"),
+        encode_request(&digest, nonce).unwrap(),
+    )
+    .unwrap();
+    run(&[
+        "ts",
+        "-reply",
+        "-queryfile",
+        "q.tsq",
+        "-config",
+        "tsa.cnf",
+        "-out",
+        "r.tsr",
+    ]);
+    let reply = std::fs::read(dir.path().join("r.tsr")).unwrap();
+    let certificate =
+        timestamp::read_certificate(&std::fs::read(dir.path().join("cert.pem")).unwrap()).unwrap();
+    let token = timestamp::verify_reply(&reply, &digest, Some(nonce), Some(&certificate)).unwrap();
+    assert_eq!(token.certificate, certificate);
+    let now = urad_core::Clock::now(&SystemClock);
+    assert!((now - 60..=now + 60).contains(&token.time));
+    assert!(matches!(
+        timestamp::verify_reply(&reply, &[0u8; 32], Some(nonce), None),
+        Err(TimestampError::ImprintMismatch)
+    ));
+    assert!(matches!(
+        timestamp::verify_reply(&reply, &digest, Some(nonce + 1), None),
+        Err(TimestampError::NonceMismatch)
+    ));
+    let mut forged = reply.clone();
+    *forged.last_mut().unwrap() ^= 0x01;
+    assert!(matches!(
+        timestamp::verify_reply(&forged, &digest, Some(nonce), None),
+        Err(TimestampError::BadSignature)
+    ));
+}
+
 /// `--tsa-url` and `--tsa-certificate` as `urad serve` reads them.
 #[test]
 fn the_tsa_is_configured_from_the_flags() {
