@@ -18,6 +18,7 @@ pub mod merkle;
 pub mod of_person;
 pub mod receipt;
 pub mod receipt_log;
+pub mod timestamp;
 pub mod verify;
 
 pub use journal_check::{verify_journal, JournalReport};

@@ -17,6 +17,7 @@ pub mod rate_limit;
 mod receipt_downloads;
 mod receipt_log;
 mod signin;
+mod tsa;
 
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::routing::get;
@@ -239,6 +240,7 @@ pub fn router(state: AppState) -> Router {
         .merge(account::routes())
         .merge(filing_api::routes())
         .merge(receipt_log::routes())
+        .merge(tsa::routes())
         .merge(form_pages::routes())
         .merge(receipt_downloads::routes())
         .route("/healthz", get(ops::healthz))

@@ -305,6 +305,14 @@ pub struct ServeArgs {
     /// Without it the client is the TCP peer and the header is ignored.
     #[arg(long = "trusted-proxy", env = "URAD_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_ip_net)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The RFC 3161 time-stamping authority that stamps received submissions (the law asks
+    /// for a qualified one). Default: the built-in demo TSA at the portal's own origin
+    /// (`/tsa`) while the demo is on (`--demo-idp`); none otherwise. See docs/timestamps.md.
+    #[arg(long, env = "URAD_TSA_URL")]
+    pub tsa_url: Option<String>,
+    /// The TSA's certificate (PEM or DER) to pin: tokens signed with any other are refused.
+    #[arg(long, env = "URAD_TSA_CERTIFICATE")]
+    pub tsa_certificate: Option<PathBuf>,
     #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]
@@ -415,6 +423,42 @@ pub async fn seed(db: &Db, content: &ContentArgs) -> Result<usize> {
 pub struct Server {
     pub addr: SocketAddr,
     pub handle: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// The time-stamping authority configured for received submissions (`--tsa-url`).
+    pub tsa: Option<Arc<urad_filing::timestamp::TsaClient>>,
+}
+
+/// The time-stamping authority of `--tsa-url` (default: the demo TSA at `issuer` while the
+/// demo is on), pinned to `--tsa-certificate` when given.
+pub fn tsa_client(
+    args: &ServeArgs,
+    issuer: &str,
+    http: &reqwest::Client,
+) -> Result<Option<urad_filing::timestamp::TsaClient>> {
+    use urad_filing::timestamp::{read_certificate, TsaClient, DEMO_TSA_PATH};
+    let url = match (&args.tsa_url, args.demo_idp) {
+        (Some(url), _) => url.clone(),
+        (None, true) => format!("{issuer}{DEMO_TSA_PATH}"),
+        (None, false) => {
+            if args.tsa_certificate.is_some() {
+                anyhow::bail!("--tsa-certificate is given but no --tsa-url");
+            }
+            tracing::warn!("no time-stamping authority configured (--tsa-url): received submissions get no RFC 3161 time stamp");
+            return Ok(None);
+        }
+    };
+    reqwest::Url::parse(&url).with_context(|| format!("--tsa-url `{url}` is not a URL"))?;
+    let pinned = match &args.tsa_certificate {
+        Some(path) => {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            Some(read_certificate(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?)
+        }
+        None => None,
+    };
+    if args.tsa_url.is_none() {
+        tracing::warn!(url = %url, "received submissions are stamped by the built-in demo TSA, which is not qualified (--tsa-url names a real one)");
+    }
+    Ok(Some(TsaClient::new(http.clone(), url, pinned)))
 }
 
 /// Opens the database, migrates it, seeds it on first start, loads the catalogue, registers
@@ -473,6 +517,7 @@ pub async fn start_with_env(
         .build()
         .context("cannot build the HTTP client")?;
     let upstreams = upstreams(args, &issuer, &http)?;
+    let tsa = tsa_client(args, &issuer, &http)?.map(Arc::new);
     urad_web::register_portal_client(&db, clock.as_ref(), &issuer)
         .await
         .context("cannot register the portal as a client of the gateway")?;
@@ -496,9 +541,50 @@ pub async fn start_with_env(
             tracing::error!(error = %e, "cannot read the receipt log");
         }
     });
+    if let Some(tsa) = &tsa {
+        tokio::spawn(stamp_received(
+            state.db.clone(),
+            state.clock.clone(),
+            tsa.clone(),
+        ));
+    }
     let handle = tokio::spawn(urad_web::serve(listener, state, shutdown));
-    Ok(Server { addr, handle })
+    Ok(Server { addr, handle, tsa })
 }
+
+/// Gives every received submission its RFC 3161 time stamp: after the submission is
+/// committed, never inside it (a time-stamping authority that is down must not stop the
+/// filing office), in receipt-log order, catching up whatever an outage left.
+async fn stamp_received(
+    db: urad_store::Db,
+    clock: Arc<dyn Clock>,
+    tsa: Arc<urad_filing::timestamp::TsaClient>,
+) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(STAMP_EVERY_SECS));
+    loop {
+        every.tick().await;
+        loop {
+            match urad_filing::timestamp::stamp_missing(&db, clock.as_ref(), &tsa, 500).await {
+                Ok(done) => {
+                    if let Some((id, e)) = done.failed.first() {
+                        tracing::warn!(submission = %id, error = %e, failed = done.failed.len(), "time stamps failed; they are tried again");
+                    }
+                    // A full round may have left more: go on while the authority answers.
+                    if done.stamped.len() < 500 || !done.failed.is_empty() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot look for submissions to time-stamp");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// How often received submissions without a time stamp are stamped.
+const STAMP_EVERY_SECS: u64 = 5;
 
 /// Tells the operator what registering the content's clients changed.
 fn log_registered(done: &client_content::Registered) {

@@ -220,6 +220,21 @@ async fn a_client_fills_and_sends_a_draft_once_and_gets_its_receipt(app: TestApp
         receipt["reference"].as_str().unwrap()
     );
 
+    // The portal time-stamps what it received (RFC 3161, the demo's own authority), after
+    // the commit and without holding it up.
+    let db = app.store.open().await.unwrap();
+    let mut stamped = None;
+    for _ in 0..100 {
+        stamped = urad_filing::timestamp::stored_stamp(&db, &id)
+            .await
+            .unwrap();
+        if stamped.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(stamped.is_some(), "no time stamp within 10 s");
+
     // A sent draft no longer changes.
     let (status, conflict, _) = call(
         &app,

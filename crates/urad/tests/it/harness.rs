@@ -138,6 +138,8 @@ impl TestApp {
             rate_limit_per_ip: urad_web::rate_limit::DEFAULT_PER_IP,
             cache_secs: urad_web::DEFAULT_CACHE_SECS,
             trusted_proxies: setup.trusted_proxies.clone(),
+            tsa_url: None,
+            tsa_certificate: None,
             store: store.clone(),
             content: ContentArgs::dir(setup.content.unwrap_or_else(content_dir)),
             attachments: Default::default(),

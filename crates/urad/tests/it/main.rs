@@ -17,3 +17,4 @@ mod pages;
 mod receipts;
 mod seed;
 mod signin;
+mod timestamps;
