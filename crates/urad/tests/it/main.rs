@@ -7,6 +7,7 @@ mod api;
 mod binary;
 mod client_auth;
 mod content_clients;
+mod documents;
 mod filing;
 mod identity;
 mod ops;
