@@ -1484,6 +1484,8 @@ struct ReceiptPage {
     mine_href: String,
     /// The signed receipt file (JSON), for a sent submission.
     receipt_file_href: Option<String>,
+    /// The receipt as PDF/A, for a sent submission.
+    receipt_pdf_href: Option<String>,
 }
 
 /// The title of a form version, or its id when it is no longer offered.
@@ -1617,6 +1619,7 @@ async fn submission_view(
             delete_href: None,
             mine_href: paths::mine(lang).into(),
             receipt_file_href: Some(crate::receipt_downloads::receipt_file_href(lang, &r.id)),
+            receipt_pdf_href: Some(crate::receipt_downloads::receipt_pdf_href(lang, &r.id)),
         },
         (None, Some(d)) if !confirmation => ReceiptPage {
             layout: layout(&state, lang, tr.ts("draft-title"), twin),
@@ -1631,6 +1634,7 @@ async fn submission_view(
             delete_href: Some(paths::delete(lang, &d.id)),
             mine_href: paths::mine(lang).into(),
             receipt_file_href: None,
+            receipt_pdf_href: None,
         },
         _ => return not_found(&state, lang, &headers),
     };

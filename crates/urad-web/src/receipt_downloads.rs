@@ -1,6 +1,7 @@
 //! The receipt a citizen downloads from the portal: the signed receipt file (JSON, with the
-//! receipt log's tree head and inclusion proof, checked offline by `urad verify-receipt`),
-//! from the receipt page and the detail page of My submissions. Only the person's own.
+//! receipt log's tree head and inclusion proof, checked offline by `urad verify-receipt`) and
+//! the receipt as PDF/A (Typst, `urad-documents`), from the receipt page and the detail page
+//! of My submissions. Only the person's own.
 
 use crate::account::current_viewer;
 use crate::error::error_page_with;
@@ -22,6 +23,112 @@ pub(crate) fn routes() -> Router<AppState> {
             "/en/my-submissions/{id}/receipt.json",
             get(|s, p, h| receipt_file(s, p, h, Lang::En)),
         )
+        .route(
+            "/moje-podani/{id}/potvrzeni.pdf",
+            get(|s, p, h| receipt_pdf(s, p, h, Lang::Cs)),
+        )
+        .route(
+            "/en/my-submissions/{id}/receipt.pdf",
+            get(|s, p, h| receipt_pdf(s, p, h, Lang::En)),
+        )
+}
+
+/// Where a submission's receipt is downloaded as PDF/A.
+pub(crate) fn receipt_pdf_href(lang: Lang, id: &str) -> String {
+    match lang {
+        Lang::Cs => format!("/moje-podani/{id}/potvrzeni.pdf"),
+        Lang::En => format!("/en/my-submissions/{id}/receipt.pdf"),
+    }
+}
+
+/// The way to sign in and come back to the submission's page.
+fn sign_in_first(lang: Lang, id: &str) -> Response {
+    let back = crate::form_pages::paths::detail(lang, id);
+    let to = format!(
+        "{}?return={}",
+        crate::form_pages::paths::sign_in(lang),
+        urad_identity::authorize::encode(&back)
+    );
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(&to) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+async fn receipt_pdf(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    lang: Lang,
+) -> Response {
+    let catalog = Some(state.catalog.clone());
+    let Some(viewer) = current_viewer() else {
+        return sign_in_first(lang, &id);
+    };
+    let receipt = match urad_filing::receipt(&state.db, &viewer.person_id, &id).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return error_page_with(lang, StatusCode::NOT_FOUND, &headers, catalog),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the receipt");
+            return error_page_with(lang, StatusCode::SERVICE_UNAVAILABLE, &headers, catalog);
+        }
+    };
+    let office = &state.catalog.office;
+    let form = state.forms.version(&receipt.form_id, receipt.form_version);
+    let data = urad_documents::receipt::ReceiptData {
+        office: urad_documents::receipt::OfficeData {
+            name: office.name.clone(),
+            address: office.address.clone(),
+            data_box: office.data_box.clone(),
+        },
+        reference: receipt.reference.clone(),
+        submission_id: receipt.id.clone(),
+        received_at: jiff::Timestamp::from_second(receipt.received_at).unwrap_or_default(),
+        scope: receipt.scope.clone(),
+        sequence: receipt.sequence,
+        submitter_name: viewer.name.clone(),
+        submitter_id: receipt.person_id.clone(),
+        form_id: receipt.form_id.clone(),
+        form_version: receipt.form_version,
+        form_title: form.map_or_else(
+            || urad_core::Text::new(receipt.form_id.clone(), receipt.form_id.clone()),
+            |f| f.ui.title.clone(),
+        ),
+        data_sha256: receipt.data_sha256.clone(),
+        log_index: receipt.log_index,
+        attachments: receipt
+            .attachments
+            .iter()
+            .map(|a| urad_documents::receipt::AttachmentLine {
+                slot: form
+                    .and_then(|f| f.ui.attachments.iter().find(|s| s.id == a.slot))
+                    .map_or_else(|| a.slot.clone(), |s| s.label.get(lang).to_owned()),
+                file_name: a.file_name.clone(),
+                media_type: a.media_type.clone(),
+                size: u64::try_from(a.size).unwrap_or(0),
+                sha256: a.sha256.clone(),
+            })
+            .collect(),
+    };
+    // Typesetting is CPU work of some milliseconds: off the request threads.
+    let rendered =
+        tokio::task::spawn_blocking(move || urad_documents::receipt_pdf(&data, lang)).await;
+    match rendered {
+        Ok(Ok(pdf)) => download(
+            pdf,
+            "application/pdf",
+            &file_name(&receipt.reference, "pdf"),
+        ),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "cannot typeset the receipt");
+            error_page_with(lang, StatusCode::SERVICE_UNAVAILABLE, &headers, catalog)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the receipt's typesetting stopped");
+            error_page_with(lang, StatusCode::SERVICE_UNAVAILABLE, &headers, catalog)
+        }
+    }
 }
 
 /// Where a submission's receipt file is downloaded.
@@ -61,18 +168,7 @@ async fn receipt_file(
 ) -> Response {
     let catalog = Some(state.catalog.clone());
     let Some(viewer) = current_viewer() else {
-        // Signing in first brings the person back to the submission's page.
-        let back = crate::form_pages::paths::detail(lang, &id);
-        let to = format!(
-            "{}?return={}",
-            crate::form_pages::paths::sign_in(lang),
-            urad_identity::authorize::encode(&back)
-        );
-        let mut r = StatusCode::SEE_OTHER.into_response();
-        if let Ok(v) = HeaderValue::from_str(&to) {
-            r.headers_mut().insert(header::LOCATION, v);
-        }
-        return r;
+        return sign_in_first(lang, &id);
     };
     let clock = state.clock.as_ref();
     let found = state

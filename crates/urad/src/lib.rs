@@ -232,6 +232,33 @@ impl ContentArgs {
         urad_forms::Forms::load_dir(&forms)
     }
 
+    /// The document templates under `documents/` (the receipt's and what they import),
+    /// parsed and checked by rendering each document with sample data. A content folder
+    /// without `documents/` uses the templates built into the binary.
+    pub fn documents(&self) -> Result<urad_documents::Documents, ContentErrors> {
+        let Some(dir) = self.folder() else {
+            let files: Vec<(String, ContentFile)> = BuiltInContent::iter()
+                .filter_map(|p| {
+                    let relative = p.strip_prefix("documents/")?.to_owned();
+                    let text = BuiltInContent::get(&p)?;
+                    Some((
+                        relative,
+                        ContentFile {
+                            name: format!("content/{p} (built in)"),
+                            text: String::from_utf8_lossy(&text.data).into_owned(),
+                        },
+                    ))
+                })
+                .collect();
+            return urad_documents::Documents::load(&files, "content/documents (built in)");
+        };
+        let documents = dir.join("documents");
+        if !documents.exists() {
+            return Ok(urad_documents::Documents::built_in().clone());
+        }
+        urad_documents::Documents::load_dir(&documents)
+    }
+
     /// Where the content comes from, for people.
     pub fn describe(&self) -> String {
         match &self.content_dir {
@@ -483,6 +510,10 @@ pub async fn start_with_env(
     let clients = args.content.clients().map_err(|e| anyhow::anyhow!("{e}"))?;
     // A broken form definition stops the start too.
     let forms = args.content.forms().map_err(|e| anyhow::anyhow!("{e}"))?;
+    // And so does a document template that does not render (the receipt's PDF).
+    args.content
+        .documents()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let clients = client_content::with_secrets(clients, env).map_err(|e| {
         anyhow::anyhow!("cannot register the clients declared in the content:\n{e}")
     })?;
@@ -801,19 +832,27 @@ pub async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             println!("loaded {n} services from {}", args.content.describe());
         }
         Command::CheckContent(args) => {
-            match (args.source()?.validate(), args.clients(), args.forms()) {
-                (Ok(data), Ok(clients), Ok(forms)) => println!(
-                    "{} services, {} agendas, {} life situations, {} clients, {} forms: all valid",
+            match (
+                args.source()?.validate(),
+                args.clients(),
+                args.forms(),
+                args.documents(),
+            ) {
+                (Ok(data), Ok(clients), Ok(forms), Ok(documents)) => println!(
+                    "{} services, {} agendas, {} life situations, {} clients, {} forms, {} document template{}: all valid",
                     data.services.len(),
                     data.agendas.len(),
                     data.situations.len(),
                     clients.len(),
-                    forms.all_latest().count()
+                    forms.all_latest().count(),
+                    documents.len(),
+                    if documents.len() == 1 { "" } else { "s" }
                 ),
-                (catalogue, clients, forms) => {
+                (catalogue, clients, forms, documents) => {
                     let mut all = catalogue.err().map(|e| e.0).unwrap_or_default();
                     all.extend(clients.err().map(|e| e.0).unwrap_or_default());
                     all.extend(forms.err().map(|e| e.0).unwrap_or_default());
+                    all.extend(documents.err().map(|e| e.0).unwrap_or_default());
                     anyhow::bail!("{}", ContentErrors(all));
                 }
             }

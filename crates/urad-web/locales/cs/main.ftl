@@ -240,6 +240,7 @@ receipt-received = Přijato
 receipt-sequence = Pořadí přijetí
 receipt-form = Formulář
 receipt-form-version = { $form }, verze { $version }
+receipt-pdf = Potvrzení o přijetí (PDF/A)
 receipt-downloads = Ke stažení
 receipt-file = Podepsané potvrzení (JSON)
 receipt-file-hint = Obsahuje elektronický podpis úřadu a důkaz zápisu do veřejného deníku přijatých podání; ověříte je příkazem urad verify-receipt.

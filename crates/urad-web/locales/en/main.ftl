@@ -238,6 +238,7 @@ receipt-received = Received
 receipt-sequence = Order of receipt
 receipt-form = Form
 receipt-form-version = { $form }, version { $version }
+receipt-pdf = Acknowledgement of receipt (PDF/A)
 receipt-downloads = Downloads
 receipt-file = Signed receipt (JSON)
 receipt-file-hint = Carries the office's electronic signature and the proof that it is recorded in the public log of received submissions; check both with urad verify-receipt.

@@ -148,7 +148,10 @@ fn the_binary_carries_the_demo_content_for_anywhere_else() {
         .unwrap()
         .count();
     assert!(text.starts_with(&format!("{services} services")), "{text}");
-    assert!(text.contains(" 2 clients, 5 forms: all valid"), "{text}");
+    assert!(
+        text.contains(" 2 clients, 5 forms, 1 document template: all valid"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -253,6 +253,16 @@ async fn a_person_fills_checks_and_sends_the_general_submission(app: TestApp) {
     .unwrap();
     assert!(verified.holds(), "{:?}", verified.checks);
     assert_eq!(verified.payload.unwrap().reference, reference);
+    // And as PDF/A.
+    let pdf_href = format!("/moje-podani/{id}/potvrzeni.pdf");
+    assert!(receipt.body.contains(&format!("href=\"{pdf_href}\"")));
+    let pdf = b.visit(&pdf_href).await;
+    assert_eq!(pdf.status, 200);
+    assert!(
+        pdf.body.starts_with("%PDF-"),
+        "{}",
+        &pdf.body[..pdf.body.len().min(40)]
+    );
     // Sending again (a double click, the back button): the same receipt, nothing new.
     let again = b.submit(&check.url, &form(&[("csrf", &csrf)])).await;
     assert_eq!(again.status, 200);

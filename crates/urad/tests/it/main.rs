@@ -8,6 +8,7 @@ mod attachments;
 mod binary;
 mod client_auth;
 mod content_clients;
+mod documents;
 mod filing;
 mod filing_api;
 mod form_pages;
