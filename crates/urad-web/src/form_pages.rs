@@ -2033,7 +2033,7 @@ fn size_words(bytes: u64, lang: Lang) -> String {
         format!("{} kB", bytes.div_ceil(KIB))
     } else {
         let tenths = (bytes * 10 + MIB / 2) / MIB;
-        if tenths % 10 == 0 {
+        if tenths.is_multiple_of(10) {
             format!("{} MB", tenths / 10)
         } else {
             format!("{}.{} MB", tenths / 10, tenths % 10)
@@ -2339,14 +2339,9 @@ async fn upload(
         slot: &slot_id,
         file_name: &file_name,
     };
-    let added = urad_filing::attachments::add(
-        store,
-        state.clock.as_ref(),
-        &state.forms,
-        &upload,
-        field,
-    )
-    .await;
+    let added =
+        urad_filing::attachments::add(store, state.clock.as_ref(), &state.forms, &upload, field)
+            .await;
     match added {
         Ok(a) => see_other(&format!(
             "{}?{}={}#attachments-status",
@@ -2407,12 +2402,21 @@ async fn remove_attachment(
         Ok(f) => f,
         Err(_) => return not_found(&state, lang, &headers),
     };
-    let Some(slot) = files.iter().find(|a| a.id == attachment).map(|a| a.slot.clone()) else {
+    let Some(slot) = files
+        .iter()
+        .find(|a| a.id == attachment)
+        .map(|a| a.slot.clone())
+    else {
         return not_found(&state, lang, &headers);
     };
-    let removed =
-        urad_filing::attachments::remove(store, state.clock.as_ref(), &person.person_id, &id, &attachment)
-            .await;
+    let removed = urad_filing::attachments::remove(
+        store,
+        state.clock.as_ref(),
+        &person.person_id,
+        &id,
+        &attachment,
+    )
+    .await;
     match removed {
         Ok(()) => {
             let back = step_of_slot(form, &draft.data, &slot).map_or_else(

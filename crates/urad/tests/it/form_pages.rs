@@ -759,56 +759,100 @@ async fn the_boiler_grant_takes_its_files_on_the_attachments_step(app: TestApp) 
     // Each shown slot: its label, the types and limits in words, an upload form of its own.
     let photo_action = format!("/moje-podani/{id}/prilohy/old_boiler_photo");
     let invoice_action = format!("/moje-podani/{id}/prilohy/invoice_or_budget");
-    assert!(page.body.contains("Fotografie starého kotle s výrobním štítkem"));
-    assert!(page.body.contains("Přijímáme typy: JPEG, PNG."), "{}", page.body);
+    assert!(page
+        .body
+        .contains("Fotografie starého kotle s výrobním štítkem"));
+    assert!(
+        page.body.contains("Přijímáme typy: JPEG, PNG."),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("Nejvýše 3 soubory, každý do 10 MB."));
-    assert!(page.body.contains(&format!("action=\"{photo_action}\" enctype=\"multipart/form-data\"")));
-    assert!(page.body.contains("type=\"file\" id=\"attachment-old-boiler-photo\""));
-    assert!(page.body.contains("form=\"step-form\""), "the step's buttons stay its form's");
+    assert!(page.body.contains(&format!(
+        "action=\"{photo_action}\" enctype=\"multipart/form-data\""
+    )));
+    assert!(page
+        .body
+        .contains("type=\"file\" id=\"attachment-old-boiler-photo\""));
+    assert!(
+        page.body.contains("form=\"step-form\""),
+        "the step's buttons stay its form's"
+    );
     // The installer's certificate is asked only for a heat pump or biomass.
     assert!(!page.body.contains("prilohy/installer_certificate"));
-    let en = b.visit(&format!("/en/my-submissions/{id}/step/attachments")).await;
-    assert!(en.body.contains("Accepted types: JPEG, PNG."), "{}", en.body);
-    assert!(en.body.contains(&format!("/en/my-submissions/{id}/attachments/old_boiler_photo")));
+    let en = b
+        .visit(&format!("/en/my-submissions/{id}/step/attachments"))
+        .await;
+    assert!(
+        en.body.contains("Accepted types: JPEG, PNG."),
+        "{}",
+        en.body
+    );
+    assert!(en.body.contains(&format!(
+        "/en/my-submissions/{id}/attachments/old_boiler_photo"
+    )));
 
     // "Continue" without the required files: 422, the summary linking to the slots.
     let missing = b
-        .submit(&step("attachments"), &form(&[("csrf", &csrf), ("action", "continue")]))
+        .submit(
+            &step("attachments"),
+            &form(&[("csrf", &csrf), ("action", "continue")]),
+        )
         .await;
     assert_eq!(missing.status, 422, "{}", missing.body);
     assert!(missing.body.contains("id=\"error-summary\""));
-    assert!(missing.body.contains("href=\"#attachment-old-boiler-photo\""));
-    assert!(missing.body.contains("href=\"#attachment-invoice-or-budget\""));
-    assert!(missing.body.contains("Přiložte „Fotografie starého kotle s výrobním štítkem“."));
-    assert!(missing.body.contains("id=\"attachment-old-boiler-photo-error\" role=\"alert\""));
+    assert!(missing
+        .body
+        .contains("href=\"#attachment-old-boiler-photo\""));
+    assert!(missing
+        .body
+        .contains("href=\"#attachment-invoice-or-budget\""));
+    assert!(missing
+        .body
+        .contains("Přiložte „Fotografie starého kotle s výrobním štítkem“."));
+    assert!(missing
+        .body
+        .contains("id=\"attachment-old-boiler-photo-error\" role=\"alert\""));
 
     // A program renamed to .pdf: refused with its message at the slot, nothing kept.
-    let program = b.upload(&invoice_action, &csrf, "faktura.pdf", elf_program()).await;
+    let program = b
+        .upload(&invoice_action, &csrf, "faktura.pdf", elf_program())
+        .await;
     assert_eq!(program.status, 415, "{}", program.body);
     assert!(program.body.contains("id=\"error-summary\""));
     assert!(program
         .body
         .contains("Soubor „faktura.pdf“ je program, ne dokument. Programy nepřijímáme."));
-    assert!(program.body.contains("id=\"attachment-invoice-or-budget-error\" role=\"alert\""));
+    assert!(program
+        .body
+        .contains("id=\"attachment-invoice-or-budget-error\" role=\"alert\""));
     assert_eq!(attachments_of(&db, &id).await, 0);
     // No file chosen: 400, said at the slot.
     let none = b.upload(&photo_action, &csrf, "", Vec::new()).await;
     assert_eq!(none.status, 400, "{}", none.body);
     assert!(none.body.contains("Vyberte soubor, který chcete přiložit."));
     // A forged upload (no or a wrong token): 403, nothing kept.
-    let forged = b.upload(&photo_action, "not-the-token", "kotel.png", png()).await;
+    let forged = b
+        .upload(&photo_action, "not-the-token", "kotel.png", png())
+        .await;
     assert_eq!(forged.status, 403, "{}", forged.body);
     assert_eq!(attachments_of(&db, &id).await, 0);
 
     // Kept: the step again (303), the success announced, the file listed with size and type.
     let kept = b.upload(&photo_action, &csrf, "kotel.png", png()).await;
     assert_eq!(kept.status, 200, "{}", kept.body);
-    assert!(kept.url.contains("/krok/attachments?prilozeno="), "{}", kept.url);
+    assert!(
+        kept.url.contains("/krok/attachments?prilozeno="),
+        "{}",
+        kept.url
+    );
     assert!(kept.body.contains("role=\"status\""));
     assert!(kept.body.contains("Soubor „kotel.png“ jsme přiložili."));
     assert!(kept.body.contains("attachment-file__name\">kotel.png<"));
     assert!(kept.body.contains("kB, PNG)"), "{}", kept.body);
-    let invoice = b.upload(&invoice_action, &csrf, "faktura.pdf", pdf(3000)).await;
+    let invoice = b
+        .upload(&invoice_action, &csrf, "faktura.pdf", pdf(3000))
+        .await;
     assert_eq!(invoice.status, 200, "{}", invoice.body);
     assert!(invoice.body.contains("kB, PDF)"));
     let extra = b.upload(&photo_action, &csrf, "stitek.png", png()).await;
@@ -832,12 +876,22 @@ async fn the_boiler_grant_takes_its_files_on_the_attachments_step(app: TestApp) 
 
     // "Continue" with the required files: the check page lists them with a change link.
     let check = b
-        .submit(&step("attachments"), &form(&[("csrf", &csrf), ("action", "continue")]))
+        .submit(
+            &step("attachments"),
+            &form(&[("csrf", &csrf), ("action", "continue")]),
+        )
         .await;
-    assert!(check.url.ends_with("/kontrola"), "{} {}", check.url, check.body);
+    assert!(
+        check.url.ends_with("/kontrola"),
+        "{} {}",
+        check.url,
+        check.body
+    );
     assert!(check.body.contains("kotel.png ("), "{}", check.body);
     assert!(check.body.contains("faktura.pdf ("));
-    assert!(check.body.contains(&format!("href=\"{}\"", step("attachments"))));
+    assert!(check
+        .body
+        .contains(&format!("href=\"{}\"", step("attachments"))));
     assert!(!check.body.contains("Osvědčení instalační firmy"));
 }
 
@@ -850,20 +904,33 @@ async fn files_sent_with_the_general_submission_are_on_the_receipt(app: TestApp)
     let id = draft_id(&step1.url);
     let csrf = hidden(&step1.body, "csrf");
     let step2 = b
-        .submit(&step1.url, &form(&[("csrf", &csrf), ("action", "continue")]))
+        .submit(
+            &step1.url,
+            &form(&[("csrf", &csrf), ("action", "continue")]),
+        )
         .await;
     assert!(step2.url.ends_with("/krok/submission"), "{}", step2.body);
-    assert!(step2.body.contains(&format!("/moje-podani/{id}/prilohy/documents")));
+    assert!(step2
+        .body
+        .contains(&format!("/moje-podani/{id}/prilohy/documents")));
     // In English: the English path and messages.
     let upload = format!("/en/my-submissions/{id}/attachments/documents");
     let refused = b.upload(&upload, &csrf, "setup.pdf", elf_program()).await;
     assert_eq!(refused.status, 415);
-    assert!(refused.body.contains("The file “setup.pdf” is a program"), "{}", refused.body);
+    assert!(
+        refused.body.contains("The file “setup.pdf” is a program"),
+        "{}",
+        refused.body
+    );
     assert_eq!(attachments_of(&db, &id).await, 0);
     let bytes = pdf(5000);
     let kept = b.upload(&upload, &csrf, "zadost.pdf", bytes.clone()).await;
     assert_eq!(kept.status, 200, "{}", kept.body);
-    assert!(kept.url.contains("/step/submission?attached="), "{}", kept.url);
+    assert!(
+        kept.url.contains("/step/submission?attached="),
+        "{}",
+        kept.url
+    );
     assert!(kept.body.contains("The file “zadost.pdf” was attached."));
     let sent = b
         .submit(
@@ -879,10 +946,17 @@ async fn files_sent_with_the_general_submission_are_on_the_receipt(app: TestApp)
     assert!(sent.url.ends_with("/kontrola"), "{}", sent.body);
     assert!(sent.body.contains("zadost.pdf ("));
     let receipt = b
-        .submit(&format!("/moje-podani/{id}/kontrola"), &form(&[("csrf", &csrf)]))
+        .submit(
+            &format!("/moje-podani/{id}/kontrola"),
+            &form(&[("csrf", &csrf)]),
+        )
         .await;
     assert_eq!(receipt.status, 200, "{}", receipt.body);
-    assert!(receipt.body.contains("id=\"receipt-files\""), "{}", receipt.body);
+    assert!(
+        receipt.body.contains("id=\"receipt-files\""),
+        "{}",
+        receipt.body
+    );
     let sha: String = sha2::Sha256::digest(&bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -891,6 +965,10 @@ async fn files_sent_with_the_general_submission_are_on_the_receipt(app: TestApp)
     assert!(receipt.body.contains("<strong>zadost.pdf</strong>"));
     // After sending, no more files.
     let late = b.upload(&upload, &csrf, "pozde.pdf", pdf(2000)).await;
-    assert!(late.url.contains("/receipt") || late.url.contains("/potvrzeni"), "{}", late.url);
+    assert!(
+        late.url.contains("/receipt") || late.url.contains("/potvrzeni"),
+        "{}",
+        late.url
+    );
     assert_eq!(attachments_of(&db, &id).await, 1);
 }
