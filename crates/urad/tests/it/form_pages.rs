@@ -20,6 +20,7 @@ on_both_backends!(
     sending_an_incomplete_draft_leads_to_its_first_problem,
     the_boiler_grant_takes_its_files_on_the_attachments_step,
     files_sent_with_the_general_submission_are_on_the_receipt,
+    a_send_without_the_required_files_leads_to_their_slots,
 );
 
 const GENERAL: &str = "/formulare/obecne-podani";
@@ -971,4 +972,98 @@ async fn files_sent_with_the_general_submission_are_on_the_receipt(app: TestApp)
         late.url
     );
     assert_eq!(attachments_of(&db, &id).await, 1);
+}
+
+async fn a_send_without_the_required_files_leads_to_their_slots(app: TestApp) {
+    use crate::attachments::pdf;
+    let db = app.store.open().await.unwrap();
+    let mut b = signed_in(&app, "jana-novakova", "high").await;
+    let step1 = start(&mut b, "/formulare/osvedceni-stk").await;
+    assert!(step1.url.ends_with("/krok/operator"), "{}", step1.url);
+    let id = draft_id(&step1.url);
+    let csrf = hidden(&step1.body, "csrf");
+    let station = b
+        .submit(
+            &step1.url,
+            &form(&[
+                ("csrf", &csrf),
+                ("operator.name", "STK Ostrava s.r.o."),
+                ("operator.ico", "12345678"),
+                ("operator.seat", "Nádražní 12, Ostrava"),
+                ("action", "continue"),
+            ]),
+        )
+        .await;
+    assert!(station.url.ends_with("/krok/station"), "{}", station.body);
+    // The fields are right, the files missing: saved, and the same step says so (422).
+    let fields = form(&[
+        ("csrf", &csrf),
+        ("station.address", "Místecká 1, Ostrava"),
+        ("station.lanes", "2"),
+        ("vehicle_categories", "light"),
+        ("technician_count", "4"),
+        ("action", "continue"),
+    ]);
+    let refused = b.submit(&station.url, &fields).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("href=\"#attachment-licence\""));
+    // One file of three; sending is refused and leads to the slots still without one.
+    let kept = b
+        .upload(
+            &format!("/moje-podani/{id}/prilohy/licence"),
+            &csrf,
+            "opravneni.pdf",
+            pdf(2000),
+        )
+        .await;
+    assert_eq!(kept.status, 200, "{}", kept.body);
+    let back = b
+        .submit(
+            &format!("/moje-podani/{id}/kontrola"),
+            &form(&[("csrf", &csrf)]),
+        )
+        .await;
+    assert_eq!(back.status, 200, "{}", back.body);
+    assert!(
+        back.url
+            .ends_with(&format!("/moje-podani/{id}/krok/station?chyby=1")),
+        "{}",
+        back.url
+    );
+    assert!(back.body.contains("Podání jsme neodeslali"));
+    assert!(
+        back.body.contains("href=\"#attachment-layout\""),
+        "{}",
+        back.body
+    );
+    assert!(back.body.contains("href=\"#attachment-calibration\""));
+    assert!(!back.body.contains("href=\"#attachment-licence\""));
+    assert!(back.body.contains("Přiložte „Situační plánek stanice“."));
+    assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM submission").await, 0);
+    // With the files, it is sent.
+    for (slot, name) in [("layout", "planek.pdf"), ("calibration", "kalibrace.pdf")] {
+        let kept = b
+            .upload(
+                &format!("/moje-podani/{id}/prilohy/{slot}"),
+                &csrf,
+                name,
+                pdf(2500),
+            )
+            .await;
+        assert_eq!(kept.status, 200, "{}", kept.body);
+    }
+    let sent = b
+        .submit(
+            &format!("/moje-podani/{id}/kontrola"),
+            &form(&[("csrf", &csrf)]),
+        )
+        .await;
+    assert!(
+        sent.url.ends_with("/potvrzeni"),
+        "{} {}",
+        sent.url,
+        sent.body
+    );
+    assert!(sent.body.contains("<strong>kalibrace.pdf</strong>"));
+    assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM submission").await, 1);
 }
