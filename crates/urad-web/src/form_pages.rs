@@ -26,8 +26,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{Map, Value};
 use urad_core::Lang;
+use urad_filing::attachments::{Attachment, AttachmentError, AttachmentProblem};
 use urad_filing::{Draft, FilingError, Receipt, SubmitRequest};
-use urad_forms::{FieldError, FormDefinition, IdentityClaim, Step, Widget};
+use urad_forms::{AttachmentSlot, FieldError, FormDefinition, IdentityClaim, Step, Widget};
 use urad_identity::authorize::encode;
 use urad_identity::Loa;
 
@@ -96,6 +97,14 @@ pub(crate) fn routes() -> Router<AppState> {
             get(|s, p, h| receipt_page(s, p, h, Lang::En)),
         )
         .route(
+            "/moje-podani/{id}/prilohy/{attachment}/odebrat",
+            post(|s, p, h, b| remove_attachment(s, p, h, b, Lang::Cs)),
+        )
+        .route(
+            "/en/my-submissions/{id}/attachments/{attachment}/remove",
+            post(|s, p, h, b| remove_attachment(s, p, h, b, Lang::En)),
+        )
+        .route(
             "/moje-podani/{id}/smazat",
             get(|s, p, h| confirm_delete(s, p, h, Lang::Cs))
                 .post(|s, p, h, b| delete(s, p, h, b, Lang::Cs)),
@@ -160,6 +169,19 @@ pub(crate) mod paths {
         match lang {
             Lang::Cs => format!("/moje-podani/{id}/smazat"),
             Lang::En => format!("/en/my-submissions/{id}/delete"),
+        }
+    }
+    /// Where a file for a slot is posted (outside the 64 KB body limit).
+    pub fn upload(lang: Lang, id: &str, slot: &str) -> String {
+        match lang {
+            Lang::Cs => format!("/moje-podani/{id}/prilohy/{slot}"),
+            Lang::En => format!("/en/my-submissions/{id}/attachments/{slot}"),
+        }
+    }
+    pub fn remove_attachment(lang: Lang, id: &str, attachment: &str) -> String {
+        match lang {
+            Lang::Cs => format!("/moje-podani/{id}/prilohy/{attachment}/odebrat"),
+            Lang::En => format!("/en/my-submissions/{id}/attachments/{attachment}/remove"),
         }
     }
     pub fn sign_in(lang: Lang) -> &'static str {
@@ -1016,6 +1038,10 @@ struct StepPage {
     summary: Vec<(String, String)>,
     /// The data had a problem when it was sent (the person came back from "Send").
     at_send: bool,
+    /// The step's attachment slots (each with its own upload form, outside the step's form).
+    slots: Vec<SlotView>,
+    /// A file was attached or removed just now (announced with `role="status"`).
+    status_message: Option<String>,
 }
 
 /// Renders a step of a draft with `errors` (only the step's own are shown).
@@ -1031,6 +1057,8 @@ fn render_step(
     identity: &[(String, String)],
     person: &Viewer,
     at_send: bool,
+    slots: Vec<SlotView>,
+    status_message: Option<String>,
 ) -> Response {
     let tr = Tr::new(lang);
     let data = &draft.data;
@@ -1041,6 +1069,11 @@ fn render_step(
     let summary: Vec<(String, String)> = views
         .iter()
         .filter_map(|v| v.error.as_ref().map(|e| (v.target.clone(), e.clone())))
+        .chain(
+            slots
+                .iter()
+                .filter_map(|s| s.error.as_ref().map(|e| (s.input_id(), e.clone()))),
+        )
         .collect();
     let back_href = if position == 0 {
         paths::form(lang, &form.id)
@@ -1080,10 +1113,9 @@ fn render_step(
         at_send,
         form_title,
         step_title,
+        slots,
+        status_message,
     };
-    // attachment slots: rendered by the attachments work, see `Step::attachments` and
-    // `Ui::attachments` in urad-forms; this page leaves them out until that work adds them
-    // here (the form's `<form>` then needs `enctype="multipart/form-data"`).
     no_store(render(status, &page))
 }
 
@@ -1120,12 +1152,38 @@ async fn step_page(
     };
     let identity = identity_values(form, &claims_of(&state, &person).await);
     // Back from "Send" with a problem: the step shows what the check found.
-    let at_send = query.as_deref() == Some("chyby=1") || query.as_deref() == Some("errors=1");
+    let query: Vec<(String, String)> =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let asked = |name: &str| posted(&query, name).is_some();
+    let at_send = asked("chyby") || asked("errors");
     let errors = if at_send {
         form.check(&draft.data, lang)
     } else {
         Vec::new()
     };
+    let files = match urad_filing::attachments::list(&state.db, &person.person_id, &id).await {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::error!(error = %e, "listing attachments failed");
+            Vec::new()
+        }
+    };
+    let slots = step_slots(form, step, &draft.data);
+    let slot_errors = if at_send {
+        slot_problems(&slots, &files, lang)
+    } else {
+        Vec::new()
+    };
+    let tr = Tr::new(lang);
+    let status_message = match posted(&query, "prilozeno").or_else(|| posted(&query, "attached")) {
+        Some(attached) => files
+            .iter()
+            .find(|a| a.id == attached)
+            .map(|a| tr.t1("attach-uploaded", "file", a.file_name.as_str())),
+        None if asked("odebrano") || asked("removed") => Some(tr.ts("attach-removed")),
+        None => None,
+    };
+    let views = slot_views(&state, lang, &id, &slots, &files, &slot_errors);
     render_step(
         &state,
         lang,
@@ -1137,6 +1195,8 @@ async fn step_page(
         &identity,
         &person,
         at_send,
+        views,
+        status_message,
     )
 }
 
@@ -1209,7 +1269,28 @@ async fn save_step(
         .into_iter()
         .filter(|e| fields.contains(&e.field.as_str()))
         .collect();
-    if !errors.is_empty() {
+    let slots = step_slots(form, step, data);
+    let (files, slot_errors) = if slots.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        match urad_filing::attachments::list(&state.db, &person.person_id, &id).await {
+            Ok(files) => {
+                let problems = slot_problems(&slots, &files, lang);
+                (files, problems)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "listing attachments failed");
+                return no_store(error_page_with(
+                    lang,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &headers,
+                    Some(state.catalog.clone()),
+                ));
+            }
+        }
+    };
+    if !errors.is_empty() || !slot_errors.is_empty() {
+        let views = slot_views(&state, lang, &id, &slots, &files, &slot_errors);
         return render_step(
             &state,
             lang,
@@ -1221,6 +1302,8 @@ async fn save_step(
             &identity,
             &person,
             false,
+            views,
+            None,
         );
     }
     see_other(&next_after(form, data, lang, &id, Some(&step.id)))
@@ -1315,6 +1398,18 @@ async fn check_page(
     let tr = Tr::new(lang);
     let data = &draft.data;
     let steps = visible_steps(form, data);
+    let files = match urad_filing::attachments::list(&state.db, &person.person_id, &id).await {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::error!(error = %e, "listing attachments failed");
+            return no_store(error_page_with(
+                lang,
+                StatusCode::SERVICE_UNAVAILABLE,
+                &headers,
+                Some(state.catalog.clone()),
+            ));
+        }
+    };
     let groups = steps
         .iter()
         .map(|s| AnswerGroup {
@@ -1332,6 +1427,22 @@ async fn check_page(
                         verified: f.from_identity.is_some() && value_at(data, p).is_some(),
                     })
                 })
+                .chain(step_slots(form, s, data).into_iter().map(|slot| {
+                    let names: Vec<String> = files
+                        .iter()
+                        .filter(|a| a.slot == slot.id)
+                        .map(|a| format!("{} ({})", a.file_name, file_details(a, lang)))
+                        .collect();
+                    AnswerRow {
+                        label: slot.label.get(lang).to_owned(),
+                        value: if names.is_empty() {
+                            tr.ts("attach-not-attached")
+                        } else {
+                            names.join("; ")
+                        },
+                        verified: false,
+                    }
+                }))
                 .collect(),
         })
         .collect();
@@ -1441,6 +1552,33 @@ async fn send(
                 None => see_other(&here),
             }
         }
+        Err(FilingError::Attachments(problems)) => {
+            // The step of the first slot with a problem (a problem of all the files together:
+            // the first step with slots), which shows the problems again at its slots.
+            let slot = problems.iter().find_map(|p| match p {
+                AttachmentProblem::Missing { slot, .. }
+                | AttachmentProblem::TooManyInSlot { slot, .. } => Some(slot.as_str()),
+                _ => None,
+            });
+            let step = slot
+                .and_then(|slot| step_of_slot(form, &draft.data, slot))
+                .or_else(|| {
+                    visible_steps(form, &draft.data)
+                        .into_iter()
+                        .find(|s| !step_slots(form, s, &draft.data).is_empty())
+                });
+            match step {
+                Some(s) => see_other(&format!(
+                    "{}?{}",
+                    paths::step(lang, &id, &s.id),
+                    match lang {
+                        Lang::Cs => "chyby=1",
+                        Lang::En => "errors=1",
+                    }
+                )),
+                None => see_other(&here),
+            }
+        }
         Err(FilingError::UnknownDraft) => not_found(&state, lang, &headers),
         Err(FilingError::UnknownForm(_)) => version_gone(&state, lang, &draft),
         Err(e) => unavailable(&state, lang, &headers, &e),
@@ -1486,6 +1624,8 @@ struct ReceiptPage {
     receipt_file_href: Option<String>,
     /// The receipt as PDF/A, for a sent submission.
     receipt_pdf_href: Option<String>,
+    /// The files the submission carries: name, size and type, SHA-256.
+    files: Vec<(String, String, String)>,
 }
 
 /// The title of a form version, or its id when it is no longer offered.
@@ -1620,6 +1760,21 @@ async fn submission_view(
             mine_href: paths::mine(lang).into(),
             receipt_file_href: Some(crate::receipt_downloads::receipt_file_href(lang, &r.id)),
             receipt_pdf_href: Some(crate::receipt_downloads::receipt_pdf_href(lang, &r.id)),
+            files: r
+                .attachments
+                .iter()
+                .map(|a| {
+                    (
+                        a.file_name.clone(),
+                        format!(
+                            "{}, {}",
+                            size_words(u64::try_from(a.size).unwrap_or(0), lang),
+                            media_type_name(&a.media_type)
+                        ),
+                        a.sha256.clone(),
+                    )
+                })
+                .collect(),
         },
         (None, Some(d)) if !confirmation => ReceiptPage {
             layout: layout(&state, lang, tr.ts("draft-title"), twin),
@@ -1635,6 +1790,7 @@ async fn submission_view(
             mine_href: paths::mine(lang).into(),
             receipt_file_href: None,
             receipt_pdf_href: None,
+            files: Vec::new(),
         },
         _ => return not_found(&state, lang, &headers),
     };
@@ -1799,6 +1955,502 @@ async fn delete(
         Ok(true) => see_other(back),
         Ok(false) => not_found(&state, lang, &headers),
         Err(e) => unavailable(&state, lang, &headers, &e),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Attachment slots of a step
+
+/// Routes whose request bodies are files (the upload of an attachment from a step's page):
+/// merged outside the app's 64 KB body limit, as `urad_filing::attachments` checks the
+/// limits of files and submissions itself while the bytes stream in.
+pub(crate) fn upload_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/moje-podani/{id}/prilohy/{slot}",
+            post(|s, p, h, m| upload(s, p, h, m, Lang::Cs)),
+        )
+        .route(
+            "/en/my-submissions/{id}/attachments/{slot}",
+            post(|s, p, h, m| upload(s, p, h, m, Lang::En)),
+        )
+        .layer(axum::extract::DefaultBodyLimit::disable())
+}
+
+/// One attached file as its slot lists it.
+struct FileView {
+    name: String,
+    details: String,
+    remove_action: String,
+}
+
+/// One attachment slot as its step's page shows it.
+struct SlotView {
+    id: String,
+    label: String,
+    help: Option<String>,
+    /// Accepted types and limits, in words.
+    rules: String,
+    required: bool,
+    files: Vec<FileView>,
+    upload_action: String,
+    error: Option<String>,
+}
+
+impl SlotView {
+    fn input_id(&self) -> String {
+        format!("attachment-{}", self.id.replace('_', "-"))
+    }
+    fn described_by(&self) -> String {
+        let id = self.input_id();
+        let mut ids = vec![format!("{id}-rules")];
+        if self.help.is_some() {
+            ids.push(format!("{id}-hint"));
+        }
+        if self.error.is_some() {
+            ids.push(format!("{id}-error"));
+        }
+        ids.join(" ")
+    }
+}
+
+/// Media types for people.
+fn media_type_name(media_type: &str) -> &str {
+    match media_type {
+        "application/pdf" => "PDF",
+        "image/jpeg" => "JPEG",
+        "image/png" => "PNG",
+        "image/tiff" => "TIFF",
+        "application/vnd.oasis.opendocument.text" => "ODT",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => "DOCX",
+        "application/xml" => "XML",
+        "text/plain" => "TXT",
+        other => other,
+    }
+}
+
+/// A size for people: `850 kB`, `1,5 MB` (Czech) / `1.5 MB`.
+fn size_words(bytes: u64, lang: Lang) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * 1024;
+    let text = if bytes < MIB {
+        format!("{} kB", bytes.div_ceil(KIB))
+    } else {
+        let tenths = (bytes * 10 + MIB / 2) / MIB;
+        if tenths.is_multiple_of(10) {
+            format!("{} MB", tenths / 10)
+        } else {
+            format!("{}.{} MB", tenths / 10, tenths % 10)
+        }
+    };
+    match lang {
+        Lang::Cs => text.replace('.', ","),
+        Lang::En => text,
+    }
+}
+
+fn files_words(n: u32, lang: Lang) -> String {
+    match lang {
+        Lang::Cs => match n {
+            1 => "1 soubor".to_owned(),
+            2..=4 => format!("{n} soubory"),
+            _ => format!("{n} souborů"),
+        },
+        Lang::En if n == 1 => "1 file".to_owned(),
+        Lang::En => format!("{n} files"),
+    }
+}
+
+/// The slots of a step shown with this data (a slot's own condition holding).
+fn step_slots<'f>(form: &'f FormDefinition, step: &Step, data: &Value) -> Vec<&'f AttachmentSlot> {
+    step.attachments
+        .iter()
+        .filter_map(|id| form.ui.attachments.iter().find(|s| s.id == *id))
+        .filter(|s| condition_holds(s.show_if.as_ref(), data))
+        .collect()
+}
+
+/// What is wrong with the files of the step's slots: a required slot without a file, a slot
+/// with more than it takes (the messages are the filing office's own, as at sending).
+fn slot_problems(
+    slots: &[&AttachmentSlot],
+    files: &[Attachment],
+    lang: Lang,
+) -> Vec<(String, String)> {
+    let mut problems = Vec::new();
+    for slot in slots {
+        let count = files.iter().filter(|a| a.slot == slot.id).count();
+        let problem = if slot.required && count == 0 {
+            Some(AttachmentProblem::Missing {
+                slot: slot.id.clone(),
+                label: slot.label.clone(),
+            })
+        } else if count > slot.max_files as usize {
+            Some(AttachmentProblem::TooManyInSlot {
+                slot: slot.id.clone(),
+                label: slot.label.clone(),
+                max: slot.max_files,
+            })
+        } else {
+            None
+        };
+        if let Some(p) = problem {
+            problems.push((slot.id.clone(), p.message(lang)));
+        }
+    }
+    problems
+}
+
+fn slot_views(
+    state: &AppState,
+    lang: Lang,
+    draft_id: &str,
+    slots: &[&AttachmentSlot],
+    files: &[Attachment],
+    errors: &[(String, String)],
+) -> Vec<SlotView> {
+    let tr = Tr::new(lang);
+    let office_limit = state.attachment_limits().file_bytes;
+    slots
+        .iter()
+        .map(|slot| {
+            let types: Vec<&str> = slot.types.iter().map(|t| media_type_name(t)).collect();
+            let limit = slot
+                .max_file_bytes
+                .map_or(office_limit, |b| b.min(office_limit));
+            let rules = format!(
+                "{} {} {}",
+                tr.t1("attach-types", "types", types.join(", ")),
+                tr.t2(
+                    "attach-limits",
+                    "files",
+                    files_words(slot.max_files, lang),
+                    "size",
+                    size_words(limit, lang)
+                ),
+                tr.t(if slot.required {
+                    "attach-required"
+                } else {
+                    "attach-optional"
+                })
+            );
+            SlotView {
+                id: slot.id.clone(),
+                label: slot.label.get(lang).to_owned(),
+                help: slot.help.as_ref().map(|h| h.get(lang).to_owned()),
+                rules,
+                required: slot.required,
+                files: files
+                    .iter()
+                    .filter(|a| a.slot == slot.id)
+                    .map(|a| FileView {
+                        name: a.file_name.clone(),
+                        details: file_details(a, lang),
+                        remove_action: paths::remove_attachment(lang, draft_id, &a.id),
+                    })
+                    .collect(),
+                upload_action: paths::upload(lang, draft_id, &slot.id),
+                error: errors
+                    .iter()
+                    .find(|(s, _)| *s == slot.id)
+                    .map(|(_, m)| m.clone()),
+            }
+        })
+        .collect()
+}
+
+/// `1,5 MB, PDF`
+fn file_details(a: &Attachment, lang: Lang) -> String {
+    format!(
+        "{}, {}",
+        size_words(u64::try_from(a.size).unwrap_or(0), lang),
+        media_type_name(&a.media_type)
+    )
+}
+
+/// The status an upload refused for `e` answers with.
+fn attachment_status(e: &AttachmentError) -> StatusCode {
+    use AttachmentError as E;
+    match e {
+        E::UnknownDraft | E::UnknownAttachment | E::UnknownSlot(_) => StatusCode::NOT_FOUND,
+        E::UnknownForm(_) => StatusCode::GONE,
+        E::AlreadySubmitted | E::TooManyInSlot { .. } | E::TooManyFiles { .. } => {
+            StatusCode::CONFLICT
+        }
+        E::FileTooLarge { .. } | E::SubmissionTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        E::Program { .. }
+        | E::WrongType { .. }
+        | E::ZipBomb { .. }
+        | E::NotADocument { .. }
+        | E::Macros { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        E::Empty { .. } | E::Interrupted { .. } => StatusCode::BAD_REQUEST,
+        E::Expired { .. } => StatusCode::REQUEST_TIMEOUT,
+        E::Store(_) | E::Blob(_) => {
+            tracing::error!(error = %e, "attachment store error");
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    }
+}
+
+/// The step that holds `slot`, shown with this data.
+fn step_of_slot<'f>(form: &'f FormDefinition, data: &Value, slot: &str) -> Option<&'f Step> {
+    visible_steps(form, data)
+        .into_iter()
+        .find(|s| step_slots(form, s, data).iter().any(|a| a.id == slot))
+}
+
+/// Renders the step that holds `slot` with `message` at the slot (and in the error summary).
+#[allow(clippy::too_many_arguments)]
+async fn step_with_slot_error(
+    state: &AppState,
+    lang: Lang,
+    status: StatusCode,
+    person: &Viewer,
+    draft: &Draft,
+    form: &FormDefinition,
+    step: &Step,
+    slot: &str,
+    message: String,
+) -> Response {
+    let identity = identity_values(form, &claims_of(state, person).await);
+    let files = urad_filing::attachments::list(&state.db, &person.person_id, &draft.id)
+        .await
+        .unwrap_or_default();
+    let slots = step_slots(form, step, &draft.data);
+    let views = slot_views(
+        state,
+        lang,
+        &draft.id,
+        &slots,
+        &files,
+        &[(slot.to_owned(), message)],
+    );
+    render_step(
+        state,
+        lang,
+        status,
+        draft,
+        form,
+        step,
+        &[],
+        &identity,
+        person,
+        false,
+        views,
+        None,
+    )
+}
+
+/// Reads a small text part (the CSRF token) of a multipart body; `None` when it is larger
+/// than a token can be.
+async fn small_text(mut field: axum::extract::multipart::Field<'_>) -> Option<String> {
+    let mut bytes = Vec::new();
+    while let Ok(Some(chunk)) = field.chunk().await {
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() > 256 {
+            return None;
+        }
+    }
+    String::from_utf8(bytes).ok()
+}
+
+/// A file posted to a slot from its step's page (`multipart/form-data`: the CSRF token
+/// first, then the file, as the page's form sends them). The file streams into the filing
+/// office; kept, the step comes back (303) with a message; refused, the step comes back with
+/// the reason at the slot and nothing kept.
+async fn upload(
+    State(state): State<AppState>,
+    Path((id, slot_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+    lang: Lang,
+) -> Response {
+    let resume = paths::resume(lang, &id);
+    let person = match signed_in(lang, &resume) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let Ok(mut multipart) = multipart else {
+        return no_store(error_page_with(
+            lang,
+            StatusCode::BAD_REQUEST,
+            &headers,
+            Some(state.catalog.clone()),
+        ));
+    };
+    // The token comes before the file: nothing of a forged request is read further.
+    let csrf = match multipart.next_field().await {
+        Ok(Some(f)) if f.name() == Some("csrf") => small_text(f).await,
+        _ => None,
+    };
+    if !csrf.is_some_and(|t| csrf_ok(&person, &t)) {
+        return csrf_refused(&state, lang, resume);
+    }
+    let (draft, form) = match draft_and_form(&state, lang, &headers, &person, &id).await {
+        Ok(v) => v,
+        Err(r) => return *r,
+    };
+    if let Err(r) = level_ok(&state, lang, &person, form, &resume) {
+        return *r;
+    }
+    if draft.submitted_at.is_some() {
+        return see_other(&paths::receipt(lang, &id));
+    }
+    let Some(step) = step_of_slot(form, &draft.data, &slot_id) else {
+        return not_found(&state, lang, &headers);
+    };
+    let tr = Tr::new(lang);
+    let Some(store) = &state.attachments else {
+        return step_with_slot_error(
+            &state,
+            lang,
+            StatusCode::SERVICE_UNAVAILABLE,
+            &person,
+            &draft,
+            form,
+            step,
+            &slot_id,
+            tr.ts("attach-unavailable"),
+        )
+        .await;
+    };
+    let field = loop {
+        match multipart.next_field().await {
+            Ok(Some(f)) if f.name() == Some("file") => break Some(f),
+            Ok(Some(_)) => continue,
+            Ok(None) | Err(_) => break None,
+        }
+    };
+    // A browser sends an empty part without a name when no file was chosen.
+    let Some(field) = field.filter(|f| f.file_name().is_some_and(|n| !n.is_empty())) else {
+        return step_with_slot_error(
+            &state,
+            lang,
+            StatusCode::BAD_REQUEST,
+            &person,
+            &draft,
+            form,
+            step,
+            &slot_id,
+            tr.ts("attach-no-file"),
+        )
+        .await;
+    };
+    let file_name = field.file_name().unwrap_or_default().to_owned();
+    let upload = urad_filing::attachments::NewAttachment {
+        person_id: &person.person_id,
+        draft_id: &id,
+        slot: &slot_id,
+        file_name: &file_name,
+    };
+    let added =
+        urad_filing::attachments::add(store, state.clock.as_ref(), &state.forms, &upload, field)
+            .await;
+    match added {
+        Ok(a) => see_other(&format!(
+            "{}?{}={}#attachments-status",
+            paths::step(lang, &id, &step.id),
+            match lang {
+                Lang::Cs => "prilozeno",
+                Lang::En => "attached",
+            },
+            a.id
+        )),
+        Err(AttachmentError::AlreadySubmitted) => see_other(&paths::receipt(lang, &id)),
+        Err(e) => {
+            let status = attachment_status(&e);
+            step_with_slot_error(
+                &state,
+                lang,
+                status,
+                &person,
+                &draft,
+                form,
+                step,
+                &slot_id,
+                e.message(lang),
+            )
+            .await
+        }
+    }
+}
+
+/// "Remove" at a file of a slot: the file is taken off the draft, the step comes back.
+async fn remove_attachment(
+    State(state): State<AppState>,
+    Path((id, attachment)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+    lang: Lang,
+) -> Response {
+    let resume = paths::resume(lang, &id);
+    let person = match signed_in(lang, &resume) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let pairs = match parse_body(&state, lang, &headers, &body) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    if !csrf_ok(&person, posted(&pairs, "csrf").unwrap_or("")) {
+        return csrf_refused(&state, lang, resume);
+    }
+    let (draft, form) = match draft_and_form(&state, lang, &headers, &person, &id).await {
+        Ok(v) => v,
+        Err(r) => return *r,
+    };
+    let Some(store) = &state.attachments else {
+        return not_found(&state, lang, &headers);
+    };
+    let files = match urad_filing::attachments::list(&state.db, &person.person_id, &id).await {
+        Ok(f) => f,
+        Err(_) => return not_found(&state, lang, &headers),
+    };
+    let Some(slot) = files
+        .iter()
+        .find(|a| a.id == attachment)
+        .map(|a| a.slot.clone())
+    else {
+        return not_found(&state, lang, &headers);
+    };
+    let removed = urad_filing::attachments::remove(
+        store,
+        state.clock.as_ref(),
+        &person.person_id,
+        &id,
+        &attachment,
+    )
+    .await;
+    match removed {
+        Ok(()) => {
+            let back = step_of_slot(form, &draft.data, &slot).map_or_else(
+                || paths::check(lang, &id),
+                |s| {
+                    format!(
+                        "{}?{}#attachments-status",
+                        paths::step(lang, &id, &s.id),
+                        match lang {
+                            Lang::Cs => "odebrano=1",
+                            Lang::En => "removed=1",
+                        }
+                    )
+                },
+            );
+            see_other(&back)
+        }
+        Err(AttachmentError::AlreadySubmitted) => see_other(&paths::receipt(lang, &id)),
+        Err(AttachmentError::UnknownAttachment | AttachmentError::UnknownDraft) => {
+            not_found(&state, lang, &headers)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "removing an attachment failed");
+            no_store(error_page_with(
+                lang,
+                attachment_status(&e),
+                &headers,
+                Some(state.catalog.clone()),
+            ))
+        }
     }
 }
 

@@ -252,6 +252,7 @@ pub fn router(state: AppState) -> Router {
         // Bodies that are files: their limits are the attachments' own, checked as the
         // bytes stream in (`urad_filing::attachments`).
         .merge(filing_api::upload_routes())
+        .merge(form_pages::upload_routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             account::identify,

@@ -266,3 +266,21 @@ delete-title = Smazat rozpracované podání?
 delete-text = Smažete podání „{ $form }“, naposledy uložené { $saved }, se vším, co jste do něj vyplnili. Smazání nelze vrátit.
 delete-confirm = Ano, smazat
 delete-keep = Ne, ponechat
+
+# Přílohy na kroku formuláře
+attach-types = Přijímáme typy: { $types }.
+attach-limits = Nejvýše { $files }, každý do { $size }.
+attach-required = Povinné.
+attach-optional = Nepovinné.
+attach-files-heading = Přiložené soubory
+attach-none = Zatím žádný přiložený soubor.
+attach-choose = Vyberte soubor
+attach-upload = Přiložit soubor
+attach-remove = Odebrat
+attach-uploaded = Soubor „{ $file }“ jsme přiložili.
+attach-removed = Soubor jsme odebrali.
+attach-no-file = Vyberte soubor, který chcete přiložit.
+attach-not-attached = Nepřiloženo
+attach-unavailable = Přílohy teď nelze přijímat; zkuste to prosím později.
+attach-receipt-heading = Přiložené soubory
+attach-receipt-sha256 = SHA-256

@@ -264,3 +264,21 @@ delete-title = Delete the unfinished submission?
 delete-text = You will delete “{ $form }”, last saved { $saved }, with everything you filled in. This cannot be undone.
 delete-confirm = Yes, delete
 delete-keep = No, keep it
+
+# Attachments on a form's step
+attach-types = Accepted types: { $types }.
+attach-limits = At most { $files }, each up to { $size }.
+attach-required = Required.
+attach-optional = Optional.
+attach-files-heading = Files attached
+attach-none = No file attached yet.
+attach-choose = Choose a file
+attach-upload = Attach the file
+attach-remove = Remove
+attach-uploaded = The file “{ $file }” was attached.
+attach-removed = The file was removed.
+attach-no-file = Choose a file to attach.
+attach-not-attached = Not attached
+attach-unavailable = Attachments cannot be received now; please try again later.
+attach-receipt-heading = Attached files
+attach-receipt-sha256 = SHA-256

@@ -32,7 +32,7 @@ const ODT: &str = "application/vnd.oasis.opendocument.text";
 // Test files, made here.
 
 /// A real (minimal) PDF, padded with comment lines to `size` bytes at least.
-fn pdf(size: usize) -> Vec<u8> {
+pub(crate) fn pdf(size: usize) -> Vec<u8> {
     let mut out = b"%PDF-1.4\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n\
         2 0 obj <</Type /Pages /Kids [3 0 R] /Count 1>> endobj\n\
         3 0 obj <</Type /Page /Parent 2 0 R /MediaBox [0 0 595 842]>> endobj\n"
@@ -47,7 +47,7 @@ fn pdf(size: usize) -> Vec<u8> {
 }
 
 /// A real 1×1 PNG (signature, IHDR, IDAT, IEND with their CRCs).
-fn png() -> Vec<u8> {
+pub(crate) fn png() -> Vec<u8> {
     fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
         out.extend_from_slice(&(data.len() as u32).to_be_bytes());
         let mut crc = flate2::Crc::new();
@@ -136,7 +136,7 @@ fn zip_of_many_parts() -> Vec<u8> {
 }
 
 /// A Linux program (the start of an ELF executable), to be renamed `.pdf`.
-fn elf_program() -> Vec<u8> {
+pub(crate) fn elf_program() -> Vec<u8> {
     let mut out = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0\x3e\0\x01\0\0\0".to_vec();
     out.resize(4096, 0x90);
     out

@@ -18,6 +18,9 @@ on_both_backends!(
     wrong_values_unknown_steps_and_withdrawn_versions,
     a_form_that_needs_a_higher_level_asks_for_step_up,
     sending_an_incomplete_draft_leads_to_its_first_problem,
+    the_boiler_grant_takes_its_files_on_the_attachments_step,
+    files_sent_with_the_general_submission_are_on_the_receipt,
+    a_send_without_the_required_files_leads_to_their_slots,
 );
 
 const GENERAL: &str = "/formulare/obecne-podani";
@@ -690,4 +693,387 @@ async fn sending_an_incomplete_draft_leads_to_its_first_problem(app: TestApp) {
         .await;
     assert!(en.url.ends_with("/step/submission?errors=1"), "{}", en.url);
     assert!(en.body.contains("Your submission was not sent"));
+}
+
+async fn attachment_id(db: &Db, draft: &str, file_name: &str) -> String {
+    db.fetch_optional(
+        sql("SELECT id FROM attachment WHERE draft_id = $1 AND file_name = $2")
+            .bind(draft)
+            .bind(file_name),
+    )
+    .await
+    .unwrap()
+    .expect("the file is attached")
+    .get::<String>("id")
+    .unwrap()
+}
+
+async fn attachments_of(db: &Db, draft: &str) -> i64 {
+    db.fetch_optional(sql("SELECT COUNT(*) AS n FROM attachment WHERE draft_id = $1").bind(draft))
+        .await
+        .unwrap()
+        .unwrap()
+        .get::<i64>("n")
+        .unwrap()
+}
+
+async fn the_boiler_grant_takes_its_files_on_the_attachments_step(app: TestApp) {
+    use crate::attachments::{elf_program, pdf, png};
+    let db = app.store.open().await.unwrap();
+    let mut b = signed_in(&app, "jana-novakova", "high").await;
+    let step1 = start(&mut b, "/formulare/kotlikova-dotace").await;
+    assert!(step1.url.ends_with("/krok/applicant"), "{}", step1.url);
+    let id = draft_id(&step1.url);
+    let csrf = hidden(&step1.body, "csrf");
+    let step = |s: &str| format!("/moje-podani/{id}/krok/{s}");
+    let heating = b
+        .submit(
+            &step("building"),
+            &form(&[
+                ("csrf", &csrf),
+                ("building.building_id", "123456"),
+                ("building.type", "family_house"),
+                ("building.approved", "true"),
+                ("building.municipality_code", "554821"),
+                ("building.energy_class", "C"),
+                ("action", "continue"),
+            ]),
+        )
+        .await;
+    assert!(heating.url.ends_with("/krok/heating"), "{}", heating.body);
+    let payment = b
+        .submit(
+            &step("heating"),
+            &form(&[
+                ("csrf", &csrf),
+                ("old_boiler.fuel", "coal"),
+                ("old_boiler.feeding", "manual"),
+                ("old_boiler.emission_class", "2"),
+                ("new_source", "gas_condensing"),
+                ("eligible_costs_czk", "150000"),
+                ("action", "continue"),
+            ]),
+        )
+        .await;
+    assert!(payment.url.ends_with("/krok/payment"), "{}", payment.body);
+    let page = b
+        .submit(
+            &step("payment"),
+            &form(&[
+                ("csrf", &csrf),
+                ("payment.bank_account", "19-2000145399/0800"),
+                ("action", "continue"),
+            ]),
+        )
+        .await;
+    assert!(page.url.ends_with("/krok/attachments"), "{}", page.body);
+    // Each shown slot: its label, the types and limits in words, an upload form of its own.
+    let photo_action = format!("/moje-podani/{id}/prilohy/old_boiler_photo");
+    let invoice_action = format!("/moje-podani/{id}/prilohy/invoice_or_budget");
+    assert!(page
+        .body
+        .contains("Fotografie starého kotle s výrobním štítkem"));
+    assert!(
+        page.body.contains("Přijímáme typy: JPEG, PNG."),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Nejvýše 3 soubory, každý do 10 MB."));
+    assert!(page.body.contains(&format!(
+        "action=\"{photo_action}\" enctype=\"multipart/form-data\""
+    )));
+    assert!(page
+        .body
+        .contains("type=\"file\" id=\"attachment-old-boiler-photo\""));
+    assert!(
+        page.body.contains("form=\"step-form\""),
+        "the step's buttons stay its form's"
+    );
+    // The installer's certificate is asked only for a heat pump or biomass.
+    assert!(!page.body.contains("prilohy/installer_certificate"));
+    let en = b
+        .visit(&format!("/en/my-submissions/{id}/step/attachments"))
+        .await;
+    assert!(
+        en.body.contains("Accepted types: JPEG, PNG."),
+        "{}",
+        en.body
+    );
+    assert!(en.body.contains(&format!(
+        "/en/my-submissions/{id}/attachments/old_boiler_photo"
+    )));
+
+    // "Continue" without the required files: 422, the summary linking to the slots.
+    let missing = b
+        .submit(
+            &step("attachments"),
+            &form(&[("csrf", &csrf), ("action", "continue")]),
+        )
+        .await;
+    assert_eq!(missing.status, 422, "{}", missing.body);
+    assert!(missing.body.contains("id=\"error-summary\""));
+    assert!(missing
+        .body
+        .contains("href=\"#attachment-old-boiler-photo\""));
+    assert!(missing
+        .body
+        .contains("href=\"#attachment-invoice-or-budget\""));
+    assert!(missing
+        .body
+        .contains("Přiložte „Fotografie starého kotle s výrobním štítkem“."));
+    assert!(missing
+        .body
+        .contains("id=\"attachment-old-boiler-photo-error\" role=\"alert\""));
+
+    // A program renamed to .pdf: refused with its message at the slot, nothing kept.
+    let program = b
+        .upload(&invoice_action, &csrf, "faktura.pdf", elf_program())
+        .await;
+    assert_eq!(program.status, 415, "{}", program.body);
+    assert!(program.body.contains("id=\"error-summary\""));
+    assert!(program
+        .body
+        .contains("Soubor „faktura.pdf“ je program, ne dokument. Programy nepřijímáme."));
+    assert!(program
+        .body
+        .contains("id=\"attachment-invoice-or-budget-error\" role=\"alert\""));
+    assert_eq!(attachments_of(&db, &id).await, 0);
+    // No file chosen: 400, said at the slot.
+    let none = b.upload(&photo_action, &csrf, "", Vec::new()).await;
+    assert_eq!(none.status, 400, "{}", none.body);
+    assert!(none.body.contains("Vyberte soubor, který chcete přiložit."));
+    // A forged upload (no or a wrong token): 403, nothing kept.
+    let forged = b
+        .upload(&photo_action, "not-the-token", "kotel.png", png())
+        .await;
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    assert_eq!(attachments_of(&db, &id).await, 0);
+
+    // Kept: the step again (303), the success announced, the file listed with size and type.
+    let kept = b.upload(&photo_action, &csrf, "kotel.png", png()).await;
+    assert_eq!(kept.status, 200, "{}", kept.body);
+    assert!(
+        kept.url.contains("/krok/attachments?prilozeno="),
+        "{}",
+        kept.url
+    );
+    assert!(kept.body.contains("role=\"status\""));
+    assert!(kept.body.contains("Soubor „kotel.png“ jsme přiložili."));
+    assert!(kept.body.contains("attachment-file__name\">kotel.png<"));
+    assert!(kept.body.contains("kB, PNG)"), "{}", kept.body);
+    let invoice = b
+        .upload(&invoice_action, &csrf, "faktura.pdf", pdf(3000))
+        .await;
+    assert_eq!(invoice.status, 200, "{}", invoice.body);
+    assert!(invoice.body.contains("kB, PDF)"));
+    let extra = b.upload(&photo_action, &csrf, "stitek.png", png()).await;
+    assert_eq!(extra.status, 200);
+    assert_eq!(attachments_of(&db, &id).await, 3);
+
+    // Remove: a forged request removes nothing; with the token the file goes.
+    let stitek = attachment_id(&db, &id, "stitek.png").await;
+    let remove = format!("/moje-podani/{id}/prilohy/{stitek}/odebrat");
+    assert!(extra.body.contains(&format!("action=\"{remove}\"")));
+    let forged = b.submit(&remove, &form(&[("csrf", "wrong")])).await;
+    assert_eq!(forged.status, 403);
+    assert_eq!(attachments_of(&db, &id).await, 3);
+    let removed = b.submit(&remove, &form(&[("csrf", &csrf)])).await;
+    assert_eq!(removed.status, 200, "{}", removed.body);
+    assert!(removed.body.contains("Soubor jsme odebrali."));
+    assert!(!removed.body.contains("stitek.png"));
+    assert_eq!(attachments_of(&db, &id).await, 2);
+    let again = b.submit(&remove, &form(&[("csrf", &csrf)])).await;
+    assert_eq!(again.status, 404, "a file removed is gone");
+
+    // "Continue" with the required files: the check page lists them with a change link.
+    let check = b
+        .submit(
+            &step("attachments"),
+            &form(&[("csrf", &csrf), ("action", "continue")]),
+        )
+        .await;
+    assert!(
+        check.url.ends_with("/kontrola"),
+        "{} {}",
+        check.url,
+        check.body
+    );
+    assert!(check.body.contains("kotel.png ("), "{}", check.body);
+    assert!(check.body.contains("faktura.pdf ("));
+    assert!(check
+        .body
+        .contains(&format!("href=\"{}\"", step("attachments"))));
+    assert!(!check.body.contains("Osvědčení instalační firmy"));
+}
+
+async fn files_sent_with_the_general_submission_are_on_the_receipt(app: TestApp) {
+    use crate::attachments::{elf_program, pdf};
+    use sha2::Digest;
+    let db = app.store.open().await.unwrap();
+    let mut b = signed_in(&app, "jana-novakova", "substantial").await;
+    let step1 = start(&mut b, GENERAL).await;
+    let id = draft_id(&step1.url);
+    let csrf = hidden(&step1.body, "csrf");
+    let step2 = b
+        .submit(
+            &step1.url,
+            &form(&[("csrf", &csrf), ("action", "continue")]),
+        )
+        .await;
+    assert!(step2.url.ends_with("/krok/submission"), "{}", step2.body);
+    assert!(step2
+        .body
+        .contains(&format!("/moje-podani/{id}/prilohy/documents")));
+    // In English: the English path and messages.
+    let upload = format!("/en/my-submissions/{id}/attachments/documents");
+    let refused = b.upload(&upload, &csrf, "setup.pdf", elf_program()).await;
+    assert_eq!(refused.status, 415);
+    assert!(
+        refused.body.contains("The file “setup.pdf” is a program"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(attachments_of(&db, &id).await, 0);
+    let bytes = pdf(5000);
+    let kept = b.upload(&upload, &csrf, "zadost.pdf", bytes.clone()).await;
+    assert_eq!(kept.status, 200, "{}", kept.body);
+    assert!(
+        kept.url.contains("/step/submission?attached="),
+        "{}",
+        kept.url
+    );
+    assert!(kept.body.contains("The file “zadost.pdf” was attached."));
+    let sent = b
+        .submit(
+            &step2.url,
+            &form(&[
+                ("csrf", &csrf),
+                ("subject", "Žádost o informace"),
+                ("text", "Dobrý den, prosím o informaci."),
+                ("action", "continue"),
+            ]),
+        )
+        .await;
+    assert!(sent.url.ends_with("/kontrola"), "{}", sent.body);
+    assert!(sent.body.contains("zadost.pdf ("));
+    let receipt = b
+        .submit(
+            &format!("/moje-podani/{id}/kontrola"),
+            &form(&[("csrf", &csrf)]),
+        )
+        .await;
+    assert_eq!(receipt.status, 200, "{}", receipt.body);
+    assert!(
+        receipt.body.contains("id=\"receipt-files\""),
+        "{}",
+        receipt.body
+    );
+    let sha: String = sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert!(receipt.body.contains(&sha), "{}", receipt.body);
+    assert!(receipt.body.contains("<strong>zadost.pdf</strong>"));
+    // After sending, no more files.
+    let late = b.upload(&upload, &csrf, "pozde.pdf", pdf(2000)).await;
+    assert!(
+        late.url.contains("/receipt") || late.url.contains("/potvrzeni"),
+        "{}",
+        late.url
+    );
+    assert_eq!(attachments_of(&db, &id).await, 1);
+}
+
+async fn a_send_without_the_required_files_leads_to_their_slots(app: TestApp) {
+    use crate::attachments::pdf;
+    let db = app.store.open().await.unwrap();
+    let mut b = signed_in(&app, "jana-novakova", "high").await;
+    let step1 = start(&mut b, "/formulare/osvedceni-stk").await;
+    assert!(step1.url.ends_with("/krok/operator"), "{}", step1.url);
+    let id = draft_id(&step1.url);
+    let csrf = hidden(&step1.body, "csrf");
+    let station = b
+        .submit(
+            &step1.url,
+            &form(&[
+                ("csrf", &csrf),
+                ("operator.name", "STK Ostrava s.r.o."),
+                ("operator.ico", "12345678"),
+                ("operator.seat", "Nádražní 12, Ostrava"),
+                ("action", "continue"),
+            ]),
+        )
+        .await;
+    assert!(station.url.ends_with("/krok/station"), "{}", station.body);
+    // The fields are right, the files missing: saved, and the same step says so (422).
+    let fields = form(&[
+        ("csrf", &csrf),
+        ("station.address", "Místecká 1, Ostrava"),
+        ("station.lanes", "2"),
+        ("vehicle_categories", "light"),
+        ("technician_count", "4"),
+        ("action", "continue"),
+    ]);
+    let refused = b.submit(&station.url, &fields).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("href=\"#attachment-licence\""));
+    // One file of three; sending is refused and leads to the slots still without one.
+    let kept = b
+        .upload(
+            &format!("/moje-podani/{id}/prilohy/licence"),
+            &csrf,
+            "opravneni.pdf",
+            pdf(2000),
+        )
+        .await;
+    assert_eq!(kept.status, 200, "{}", kept.body);
+    let back = b
+        .submit(
+            &format!("/moje-podani/{id}/kontrola"),
+            &form(&[("csrf", &csrf)]),
+        )
+        .await;
+    assert_eq!(back.status, 200, "{}", back.body);
+    assert!(
+        back.url
+            .ends_with(&format!("/moje-podani/{id}/krok/station?chyby=1")),
+        "{}",
+        back.url
+    );
+    assert!(back.body.contains("Podání jsme neodeslali"));
+    assert!(
+        back.body.contains("href=\"#attachment-layout\""),
+        "{}",
+        back.body
+    );
+    assert!(back.body.contains("href=\"#attachment-calibration\""));
+    assert!(!back.body.contains("href=\"#attachment-licence\""));
+    assert!(back.body.contains("Přiložte „Situační plánek stanice“."));
+    assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM submission").await, 0);
+    // With the files, it is sent.
+    for (slot, name) in [("layout", "planek.pdf"), ("calibration", "kalibrace.pdf")] {
+        let kept = b
+            .upload(
+                &format!("/moje-podani/{id}/prilohy/{slot}"),
+                &csrf,
+                name,
+                pdf(2500),
+            )
+            .await;
+        assert_eq!(kept.status, 200, "{}", kept.body);
+    }
+    let sent = b
+        .submit(
+            &format!("/moje-podani/{id}/kontrola"),
+            &form(&[("csrf", &csrf)]),
+        )
+        .await;
+    assert!(
+        sent.url.ends_with("/potvrzeni"),
+        "{} {}",
+        sent.url,
+        sent.body
+    );
+    assert!(sent.body.contains("<strong>kalibrace.pdf</strong>"));
+    assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM submission").await, 1);
 }

@@ -123,6 +123,30 @@ impl Browser {
         }
     }
 
+    /// POSTs a file as a page's upload form does (`multipart/form-data`: the CSRF token, then
+    /// the file part `file`), then follows redirects like `visit`.
+    pub async fn upload(&mut self, url: &str, csrf: &str, file_name: &str, bytes: Vec<u8>) -> Page {
+        let url = self.absolute(url);
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", csrf.to_owned())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_owned()),
+            );
+        let (status, location, body) = self.send(self.http.post(&url).multipart(form)).await;
+        match location {
+            Some(next) if (300..400).contains(&status) && next.starts_with(&self.base) => {
+                self.visit(&next).await
+            }
+            Some(next) => Page {
+                status,
+                url: next,
+                body,
+            },
+            None => Page { status, url, body },
+        }
+    }
+
     /// On the demo provider's page, signs in as `person` at `loa`.
     pub async fn demo_sign_in(&mut self, page: &Page, person: &str, loa: &str) -> Page {
         assert!(
