@@ -427,7 +427,7 @@ pub async fn receipts_in_log_order(
 /// A receipt from its `submission` row. Both [`receipt`] and [`receipts_in_log_order`] read
 /// through here, and both must name the submission's attachments: the receipt log's leaf is the
 /// payload of the whole receipt (`receipt_log.rs`).
-fn receipt_from(row: &Row) -> Result<Receipt, FilingError> {
+pub(crate) fn receipt_from(row: &Row) -> Result<Receipt, FilingError> {
     Ok(Receipt {
         id: row.get("id")?,
         reference: row.get("reference")?,

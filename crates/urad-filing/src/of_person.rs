@@ -45,23 +45,8 @@ pub async fn submissions(db: &Db, person_id: &str) -> Result<Vec<Receipt>, Filin
             .bind(person_id),
         )
         .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(Receipt {
-                id: row.get("id")?,
-                reference: row.get("reference")?,
-                scope: row.get("scope")?,
-                sequence: row.get("sequence")?,
-                received_at: row.get("received_at")?,
-                person_id: row.get("person_id")?,
-                form_id: row.get("form_id")?,
-                form_version: u32::try_from(row.get::<i64>("form_version")?).unwrap_or(0),
-                data_sha256: row.get("data_sha256")?,
-                log_index: row.get("log_index")?,
-                attachments: Vec::new(),
-            })
-        })
-        .collect()
+    // The list names no attachments: the detail page reads the whole receipt.
+    rows.iter().map(crate::receipt_from).collect()
 }
 
 /// Removes one of the person's unfinished drafts. `Ok(false)` when there is no such draft of

@@ -210,19 +210,7 @@ impl ContentArgs {
     /// checked: every problem in every definition is reported with file, line and field.
     pub fn forms(&self) -> Result<urad_forms::Forms, ContentErrors> {
         let Some(dir) = self.folder() else {
-            let files: Vec<(String, ContentFile)> = BuiltInContent::iter()
-                .filter_map(|p| {
-                    let relative = p.strip_prefix("forms/")?.to_owned();
-                    let text = BuiltInContent::get(&p)?;
-                    Some((
-                        relative,
-                        ContentFile {
-                            name: format!("content/{p} (built in)"),
-                            text: String::from_utf8_lossy(&text.data).into_owned(),
-                        },
-                    ))
-                })
-                .collect();
+            let files = built_in_files("forms/");
             return urad_forms::Forms::load(&files, "content/forms (built in)");
         };
         let forms = dir.join("forms");
@@ -237,19 +225,7 @@ impl ContentArgs {
     /// without `documents/` uses the templates built into the binary.
     pub fn documents(&self) -> Result<urad_documents::Documents, ContentErrors> {
         let Some(dir) = self.folder() else {
-            let files: Vec<(String, ContentFile)> = BuiltInContent::iter()
-                .filter_map(|p| {
-                    let relative = p.strip_prefix("documents/")?.to_owned();
-                    let text = BuiltInContent::get(&p)?;
-                    Some((
-                        relative,
-                        ContentFile {
-                            name: format!("content/{p} (built in)"),
-                            text: String::from_utf8_lossy(&text.data).into_owned(),
-                        },
-                    ))
-                })
-                .collect();
+            let files = built_in_files("documents/");
             return urad_documents::Documents::load(&files, "content/documents (built in)");
         };
         let documents = dir.join("documents");
@@ -616,6 +592,24 @@ async fn stamp_received(
 
 /// How often received submissions without a time stamp are stamped.
 const STAMP_EVERY_SECS: u64 = 5;
+
+/// The files of the content built into the binary under `prefix` (`forms/`), named by their
+/// path below it, as content files for the loaders.
+fn built_in_files(prefix: &str) -> Vec<(String, ContentFile)> {
+    BuiltInContent::iter()
+        .filter_map(|p| {
+            let relative = p.strip_prefix(prefix)?.to_owned();
+            let text = BuiltInContent::get(&p)?;
+            Some((
+                relative,
+                ContentFile {
+                    name: format!("content/{p} (built in)"),
+                    text: String::from_utf8_lossy(&text.data).into_owned(),
+                },
+            ))
+        })
+        .collect()
+}
 
 /// Tells the operator what registering the content's clients changed.
 fn log_registered(done: &client_content::Registered) {
