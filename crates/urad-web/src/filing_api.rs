@@ -212,16 +212,6 @@ fn filing_refused(e: FilingError, form: Option<&FormDefinition>, data: Option<&V
     refused(status, None, both(|lang| e.message(lang)))
 }
 
-/// The level of assurance a form needs: its service's, or substantial when it has none.
-fn needed_level(state: &AppState, form: &FormDefinition) -> Loa {
-    form.ui
-        .service
-        .as_deref()
-        .and_then(|slug| state.catalog.service(slug))
-        .and_then(|s| s.level_of_assurance.parse().ok())
-        .unwrap_or(Loa::Substantial)
-}
-
 /// A `403` asking the client to have the person sign in again at a higher level (RFC 9470).
 fn step_up_needed(needed: Loa) -> Response {
     let mut response = refused(
@@ -282,7 +272,9 @@ fn form_dto(state: &AppState, form: &FormDefinition) -> FormDto {
         version: form.version,
         title: (&form.ui.title).into(),
         service: form.ui.service.clone(),
-        level_of_assurance: needed_level(state, form).code().to_owned(),
+        level_of_assurance: crate::form_pages::level_needed(state, form)
+            .code()
+            .to_owned(),
         schema: form.schema.clone(),
         attachment_slots: form
             .ui
@@ -393,7 +385,7 @@ pub(crate) async fn create_draft(
     let Some(form) = state.forms.latest(&new.form) else {
         return no_form(&new.form);
     };
-    let needed = needed_level(&state, form);
+    let needed = crate::form_pages::level_needed(&state, form);
     if session.loa < needed {
         return step_up_needed(needed);
     }
@@ -511,7 +503,7 @@ pub(crate) async fn submit_draft(
     };
     let form = state.forms.version(&draft.form_id, draft.form_version);
     if let Some(form) = form {
-        let needed = needed_level(&state, form);
+        let needed = crate::form_pages::level_needed(&state, form);
         if session.loa < needed {
             return step_up_needed(needed);
         }
