@@ -65,6 +65,17 @@ pub struct ReceiptData {
     /// The submission's leaf in the receipt log.
     pub log_index: i64,
     pub attachments: Vec<AttachmentLine>,
+    /// The RFC 3161 time stamp over the receipt, once the authority gave one.
+    pub time_stamp: Option<TimeStampLine>,
+}
+
+/// A receipt's time stamp as the receipt names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimeStampLine {
+    /// The token's time.
+    pub time: Timestamp,
+    /// The time-stamping authority (its URL).
+    pub authority: String,
 }
 
 /// The receipt as PDF/A, from the template built into the binary. `lang` is the language the
@@ -101,6 +112,14 @@ struct TemplateData<'a> {
     data_sha256: &'a str,
     log_index: i64,
     attachments: Vec<Attachment<'a>>,
+    /// `null` until the receipt has a time stamp.
+    time_stamp: Option<TimeStampJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct TimeStampJson<'a> {
+    time: Received,
+    authority: &'a str,
 }
 
 #[derive(Serialize)]
@@ -184,6 +203,10 @@ impl<'a> TemplateData<'a> {
                     sha256: &a.sha256,
                 })
                 .collect(),
+            time_stamp: d.time_stamp.as_ref().map(|t| TimeStampJson {
+                time: received(t.time),
+                authority: &t.authority,
+            }),
         }
     }
 }
@@ -302,6 +325,10 @@ pub fn sample() -> ReceiptData {
                 sha256: "fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9".into(),
             },
         ],
+        time_stamp: Some(TimeStampLine {
+            time: Timestamp::from_second(1_780_000_002).expect("a valid instant"),
+            authority: "https://tsa.example.cz/tsa".into(),
+        }),
     }
 }
 

@@ -16,7 +16,7 @@
 
 use crate::merkle::{self, leaf_hash, Hash, Tree};
 use crate::receipt::{
-    hash_from_hex, Jwk, ReceiptKey, ReceiptPayload, SignatureError, SignedTreeHead,
+    b64, hash_from_hex, rfc3339, Jwk, ReceiptKey, ReceiptPayload, SignatureError, SignedTreeHead,
 };
 use crate::{receipt, receipts_in_log_order, FilingError};
 use serde::{Deserialize, Serialize};
@@ -50,6 +50,8 @@ pub enum ReceiptLogError {
     Unwritable { id: String },
     #[error("the stored tree head of size {tree_size} does not match the leaves recomputed from the submissions")]
     Diverged { tree_size: u64 },
+    #[error("the stored time stamp of submission {id} is unreadable")]
+    StoredTimeStamp { id: String },
     #[error("leaf {index} is not in a tree of {tree_size} leaves")]
     IndexOutsideTree { index: u64, tree_size: u64 },
     #[error("the first tree size ({first}) is larger than the second ({second})")]
@@ -84,6 +86,23 @@ pub struct ReceiptFile {
     pub inclusion_proof: Vec<String>,
     /// The office's public key that signed the receipt and the tree head.
     pub key: Jwk,
+    /// The RFC 3161 time stamp over the receipt's canonical payload, once the time-stamping
+    /// authority gave one (stamping runs after the commit, so a file downloaded in the first
+    /// seconds, or while the authority is down, has none yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_stamp: Option<FileTimeStamp>,
+}
+
+/// A receipt file's time stamp.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileTimeStamp {
+    /// The TimeStampToken (CMS ContentInfo), DER, base64url without padding.
+    pub token: String,
+    /// The token's time (its genTime), RFC 3339 UTC.
+    pub time: String,
+    /// The time-stamping authority that issued it.
+    pub authority: String,
 }
 
 impl ReceiptFile {
@@ -485,6 +504,19 @@ impl ReceiptLog {
                     tree_size: head.tree_size,
                 })?
         };
+        let time_stamp = crate::timestamp::stored_stamp(db, submission_id)
+            .await
+            .map_err(|e| match e {
+                crate::timestamp::TimestampError::Store(e) => ReceiptLogError::Store(e),
+                _ => ReceiptLogError::StoredTimeStamp {
+                    id: submission_id.to_owned(),
+                },
+            })?
+            .map(|stamp| FileTimeStamp {
+                token: b64(&stamp.token),
+                time: rfc3339(stamp.stamped_at).unwrap_or_default(),
+                authority: stamp.tsa_url,
+            });
         Ok(Some(ReceiptFile {
             format: FILE_FORMAT.to_owned(),
             receipt: key.sign_receipt(&payload),
@@ -492,6 +524,7 @@ impl ReceiptLog {
             tree_head: head,
             inclusion_proof: proof.iter().map(|h| hex(h)).collect(),
             key: key.public_jwk(),
+            time_stamp,
         }))
     }
 }

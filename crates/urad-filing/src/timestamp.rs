@@ -161,6 +161,13 @@ fn sha256_id() -> AlgorithmIdentifier<Any> {
     }
 }
 
+/// A certificate's subject as people read it (`CN=…`), or a note that it cannot be read.
+pub fn certificate_subject(der: &[u8]) -> String {
+    Certificate::from_der(der)
+        .map(|c| c.tbs_certificate.subject.to_string())
+        .unwrap_or_else(|_| "an unreadable certificate".to_owned())
+}
+
 /// The DER of a `TimeStampReq` for a SHA-256 `digest` with `nonce`, asking for the signer's
 /// certificate in the token.
 pub fn encode_request(digest: &[u8; 32], nonce: u64) -> Result<Vec<u8>, TimestampError> {

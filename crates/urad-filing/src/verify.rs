@@ -3,8 +3,11 @@
 //! submitted data and attachments to compare with the receipt's SHA-256s.
 
 use crate::merkle::{leaf_hash, verify_inclusion};
+use crate::receipt::{rfc3339, unb64};
 use crate::receipt::{verify_receipt, Jwk, ReceiptPayload, PAYLOAD_FORMAT};
 use crate::receipt_log::{hashes_from_hex, ReceiptFile, FILE_FORMAT};
+use crate::timestamp::{certificate_subject, verify_token};
+use sha2::{Digest, Sha256};
 
 /// A file the verifier has, by its SHA-256 and size (hashed as it was read, not kept).
 #[derive(Clone, Debug)]
@@ -25,6 +28,9 @@ pub struct VerifyOptions {
     pub data: Option<GivenFile>,
     /// Attached files (`--attachment`).
     pub attachments: Vec<GivenFile>,
+    /// The time-stamping authority's certificate the verifier trusts (`--tsa-certificate`,
+    /// DER); none: the certificate in the token is taken.
+    pub tsa_certificate: Option<Vec<u8>>,
 }
 
 /// One thing checked, in plain words.
@@ -239,6 +245,53 @@ pub fn verify_file(text: &str, options: &VerifyOptions) -> Result<Verification, 
             )),
         }
     }
+    check_time_stamp(&mut v, &file, &payload_bytes, options);
     v.payload = Some(payload);
     Ok(v)
+}
+
+/// The file's RFC 3161 token, when it has one: over SHA-256 of the signed payload, from a
+/// certificate for time stamping (the pinned one when given), at the time the file states.
+fn check_time_stamp(
+    v: &mut Verification,
+    file: &ReceiptFile,
+    payload_bytes: &[u8],
+    options: &VerifyOptions,
+) {
+    let Some(stamp) = &file.time_stamp else {
+        v.pass(
+            "the file has no time stamp yet (the office adds it within seconds of the receipt; \
+             download the receipt again to get it)",
+        );
+        return;
+    };
+    let Some(der) = unb64(&stamp.token) else {
+        v.fail("the time stamp's token is not base64url");
+        return;
+    };
+    let digest: [u8; 32] = Sha256::digest(payload_bytes).into();
+    match verify_token(&der, &digest, None, options.tsa_certificate.as_deref()) {
+        Ok(token) => {
+            let time = rfc3339(token.time).unwrap_or_default();
+            let signer = certificate_subject(&token.certificate);
+            if options.tsa_certificate.is_some() {
+                v.pass(format!(
+                    "the RFC 3161 time stamp of {} is over this receipt, signed by the pinned certificate ({signer}), time {time}",
+                    stamp.authority
+                ));
+            } else {
+                v.pass(format!(
+                    "the RFC 3161 time stamp of {} is over this receipt, signed by the certificate in the token ({signer}), time {time}; pass --tsa-certificate to pin the authority",
+                    stamp.authority
+                ));
+            }
+            if time != stamp.time {
+                v.fail(format!(
+                    "the file says the time stamp's time is {}, the token says {time}",
+                    stamp.time
+                ));
+            }
+        }
+        Err(e) => v.fail(format!("the time stamp: {e}")),
+    }
 }

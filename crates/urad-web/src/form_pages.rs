@@ -1656,7 +1656,12 @@ fn receipt_facts(state: &AppState, r: &Receipt, lang: Lang) -> Vec<(String, Stri
     ]
 }
 
-fn timeline(draft: Option<&Draft>, receipt: Option<&Receipt>, lang: Lang) -> Vec<TimelineEntry> {
+fn timeline(
+    draft: Option<&Draft>,
+    receipt: Option<&Receipt>,
+    stamp: Option<&urad_filing::timestamp::Stamp>,
+    lang: Lang,
+) -> Vec<TimelineEntry> {
     let tr = Tr::new(lang);
     let mut entries = Vec::new();
     if let Some(d) = draft {
@@ -1683,6 +1688,13 @@ fn timeline(draft: Option<&Draft>, receipt: Option<&Receipt>, lang: Lang) -> Vec
             done: false,
         },
     });
+    if let Some(stamp) = stamp {
+        entries.push(TimelineEntry {
+            what: tr.ts("timeline-time-stamped"),
+            when: prague_time(stamp.stamped_at, lang),
+            done: true,
+        });
+    }
     entries
 }
 
@@ -1731,6 +1743,16 @@ async fn submission_view(
         Ok(d) => d,
         Err(e) => return unavailable(&state, lang, &headers, &e),
     };
+    // The time stamp follows the receipt within seconds; one that cannot be read is left off.
+    let stamp = match &receipt {
+        Some(_) => urad_filing::timestamp::stored_stamp(&state.db, &id)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "cannot read the submission's time stamp");
+                None
+            }),
+        None => None,
+    };
     let twin = if confirmation {
         paths::receipt(lang.other(), &id)
     } else {
@@ -1754,7 +1776,7 @@ async fn submission_view(
             facts: receipt_facts(&state, r, lang),
             reference: r.reference.clone(),
             data_sha256: r.data_sha256.clone(),
-            timeline: timeline(draft.as_ref(), Some(r), lang),
+            timeline: timeline(draft.as_ref(), Some(r), stamp.as_ref(), lang),
             resume_href: None,
             delete_href: None,
             mine_href: paths::mine(lang).into(),
@@ -1784,7 +1806,7 @@ async fn submission_view(
             facts: Vec::new(),
             reference: String::new(),
             data_sha256: String::new(),
-            timeline: timeline(Some(d), None, lang),
+            timeline: timeline(Some(d), None, None, lang),
             resume_href: Some(paths::resume(lang, &d.id)),
             delete_href: Some(paths::delete(lang, &d.id)),
             mine_href: paths::mine(lang).into(),

@@ -74,6 +74,13 @@ async fn receipt_pdf(
             return error_page_with(lang, StatusCode::SERVICE_UNAVAILABLE, &headers, catalog);
         }
     };
+    // A stamp that cannot be read is left off the PDF; the receipt itself stands.
+    let time_stamp = urad_filing::timestamp::stored_stamp(&state.db, &id)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot read the receipt's time stamp");
+            None
+        });
     let office = &state.catalog.office;
     let form = state.forms.version(&receipt.form_id, receipt.form_version);
     let data = urad_documents::receipt::ReceiptData {
@@ -110,6 +117,10 @@ async fn receipt_pdf(
                 sha256: a.sha256.clone(),
             })
             .collect(),
+        time_stamp: time_stamp.map(|t| urad_documents::receipt::TimeStampLine {
+            time: jiff::Timestamp::from_second(t.stamped_at).unwrap_or_default(),
+            authority: t.tsa_url,
+        }),
     };
     // Typesetting is CPU work of some milliseconds: off the request threads.
     let rendered =

@@ -28,6 +28,10 @@ pub struct VerifyReceiptArgs {
     /// An attached file: it must be one of those the receipt lists (repeat for several).
     #[arg(long = "attachment", value_name = "FILE")]
     pub attachments: Vec<PathBuf>,
+    /// The time-stamping authority's certificate (PEM or DER) the file's time stamp must be
+    /// signed with. Without it the certificate in the token is taken.
+    #[arg(long, value_name = "CERTIFICATE_FILE")]
+    pub tsa_certificate: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -61,6 +65,17 @@ fn hash_file(path: &Path) -> Result<GivenFile, Unusable> {
     })
 }
 
+fn read_certificate(path: &Path) -> Result<Vec<u8>, Unusable> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        Unusable(format!(
+            "cannot read the certificate {}: {e}",
+            path.display()
+        ))
+    })?;
+    urad_filing::timestamp::read_certificate(&bytes)
+        .map_err(|e| Unusable(format!("{}: {e}", path.display())))
+}
+
 fn read_text(path: &Path, what: &str) -> Result<String, Unusable> {
     std::fs::read_to_string(path)
         .map_err(|e| Unusable(format!("cannot read the {what} {}: {e}", path.display())))
@@ -82,6 +97,11 @@ pub fn verify_receipt(args: &VerifyReceiptArgs) -> ExitCode {
                 .iter()
                 .map(|p| hash_file(p))
                 .collect::<Result<_, _>>()?,
+            tsa_certificate: args
+                .tsa_certificate
+                .as_deref()
+                .map(read_certificate)
+                .transpose()?,
         };
         verify::verify_file(&text, &options)
     })();

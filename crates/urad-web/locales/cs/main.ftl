@@ -250,6 +250,7 @@ timeline-started = Rozpracováno
 timeline-saved = Naposledy uloženo
 timeline-received = Přijato úřadem
 timeline-not-sent = Zatím neodesláno
+timeline-time-stamped = Opatřeno časovým razítkem (RFC 3161)
 draft-title = Rozpracované podání
 mine-title = Moje podání
 mine-signed-out = Přihlaste se a uvidíte svá rozpracovaná i odeslaná podání.

@@ -248,6 +248,7 @@ timeline-started = Started
 timeline-saved = Last saved
 timeline-received = Received by the office
 timeline-not-sent = Not sent yet
+timeline-time-stamped = Time-stamped (RFC 3161)
 draft-title = Unfinished submission
 mine-title = My submissions
 mine-signed-out = Sign in to see your unfinished and sent submissions.

@@ -65,6 +65,7 @@ fn receipt_data(
                 sha256: a.sha256.clone(),
             })
             .collect(),
+        time_stamp: None,
     }
 }
 
@@ -120,6 +121,7 @@ async fn a_submission_gets_a_pdf_receipt_of_what_was_received(backend: Backend) 
         receipt.id.clone(),
         format!("{}", receipt.log_index),
         "Podánínemážádnépřílohy.".to_owned(),
+        "Razítkosedoplňuje".to_owned(),
     ] {
         assert!(text.contains(&expected), "`{expected}` is in:\n{text}");
     }
@@ -127,8 +129,20 @@ async fn a_submission_gets_a_pdf_receipt_of_what_was_received(backend: Backend) 
     clock.advance(1);
     let mut later = receipt_data(&office, &receipt, "x", title);
     later.received_at = jiff::Timestamp::from_second(1_774_746_000).unwrap();
+    // Once stamped, the receipt names the stamp's time and authority.
+    later.time_stamp = Some(urad_documents::receipt::TimeStampLine {
+        time: jiff::Timestamp::from_second(1_774_746_003).unwrap(),
+        authority: "https://tsa.example.cz/tsa".into(),
+    });
     let text = pdf_text(&urad_documents::receipt_pdf(&later, Lang::En).unwrap());
     assert!(text.contains("29March2026,03:00:00CEST"), "{text}");
+    assert!(text.contains("Timestamp(RFC3161)"), "{text}");
+    assert!(text.contains("29March2026,03:00:03CEST"), "{text}");
+    assert!(
+        text.contains("2026-03-29T01:00:03Z(UTC),https://tsa.example.cz/tsa"),
+        "{text}"
+    );
+    assert!(!text.contains("Thestampisadded"), "{text}");
 }
 
 /// A copy of the repository's content whose receipt template is `receipt`.

@@ -95,6 +95,7 @@ fn check(file: &str, key: &Jwk, data: Option<&str>) -> verify::Verification {
             pinned_keys: vec![key.clone()],
             data: data.map(|d| given("data.json", d.as_bytes())),
             attachments: Vec::new(),
+            tsa_certificate: None,
         },
     )
     .unwrap()

@@ -519,7 +519,95 @@ fn the_tsa_is_configured_from_the_flags() {
     assert!(urad::tsa_client(&args(true, None, Some(missing)), issuer, &http).is_err());
 }
 
+/// The receipt file carries the token once there is one, and `verify-receipt` checks it:
+/// over this receipt, by the pinned authority, at the stated time; a token of another
+/// receipt, a forged one or a wrong pinned certificate fail.
+async fn the_receipt_file_carries_the_time_stamp_and_it_verifies(app: TestApp) {
+    use urad_filing::receipt_log::ReceiptLog;
+    use urad_filing::verify::{verify_file, VerifyOptions};
+    let db = app.store.open().await.unwrap();
+    let clock = ManualClock::at(1_800_000_000);
+    let (id, other) = (
+        submit(&db, &clock, &forms(), 1).await,
+        submit(&db, &clock, &forms(), 2).await,
+    );
+    let log = ReceiptLog::new();
+    let unstamped = log
+        .receipt_file(&db, &clock, "p-1", &id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(unstamped.time_stamp, None);
+    assert!(!unstamped.to_json().contains("time_stamp"));
+    let v = verify_file(&unstamped.to_json(), &VerifyOptions::default()).unwrap();
+    assert!(v.holds());
+    assert!(v
+        .checks
+        .iter()
+        .any(|c| c.text.contains("no time stamp yet")));
+
+    let demo = timestamp::demo_tsa(&db, &SystemClock).await.unwrap();
+    let tsa = client(app.url("/tsa"), None);
+    let stamp = stamp_submission(&db, &clock, &tsa, &id).await.unwrap();
+    let other_stamp = stamp_submission(&db, &clock, &tsa, &other).await.unwrap();
+    let file = log
+        .receipt_file(&db, &clock, "p-1", &id)
+        .await
+        .unwrap()
+        .unwrap();
+    let carried = file
+        .time_stamp
+        .clone()
+        .expect("the stamped receipt carries its token");
+    assert_eq!(carried.authority, app.url("/tsa"));
+    assert_eq!(carried.token, urad_filing::receipt::b64(&stamp.token));
+    assert_eq!(
+        Some(carried.time.clone()),
+        urad_filing::receipt::rfc3339(stamp.stamped_at)
+    );
+    let pinned = VerifyOptions {
+        tsa_certificate: Some(demo.certificate_der().to_vec()),
+        ..VerifyOptions::default()
+    };
+    let v = verify_file(&file.to_json(), &pinned).unwrap();
+    assert!(v.holds(), "{:?}", v.checks);
+    assert!(v
+        .checks
+        .iter()
+        .any(|c| c.passed && c.text.contains("signed by the pinned certificate")));
+
+    let failing = |file: &urad_filing::receipt_log::ReceiptFile, options: &VerifyOptions| {
+        let v = verify_file(&file.to_json(), options).unwrap();
+        assert!(!v.holds());
+        v.checks
+            .into_iter()
+            .filter(|c| !c.passed)
+            .map(|c| c.text)
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let mut swapped = file.clone();
+    swapped.time_stamp.as_mut().unwrap().token = urad_filing::receipt::b64(&other_stamp.token);
+    assert!(failing(&swapped, &pinned).contains("other data"));
+    let mut forged = file.clone();
+    let mut der = stamp.token.clone();
+    *der.last_mut().unwrap() ^= 0x01;
+    forged.time_stamp.as_mut().unwrap().token = urad_filing::receipt::b64(&der);
+    assert!(failing(&forged, &pinned).contains("time stamp"));
+    let mut retimed = file.clone();
+    retimed.time_stamp.as_mut().unwrap().time = "2020-01-01T00:00:00Z".into();
+    assert!(failing(&retimed, &pinned).contains("2020-01-01T00:00:00Z"));
+    let stranger = DemoTsa::generate(1_800_000_000).unwrap();
+    let wrong_pin = VerifyOptions {
+        tsa_certificate: Some(stranger.certificate_der().to_vec()),
+        ..VerifyOptions::default()
+    };
+    assert!(failing(&file, &wrong_pin).contains("pinned"));
+    app.shutdown().await;
+}
+
 crate::on_both_backends!(
+    the_receipt_file_carries_the_time_stamp_and_it_verifies,
     a_submission_is_stamped_and_its_token_verifies,
     every_bad_answer_is_refused_and_the_submission_stays,
     the_catch_up_stamps_what_an_outage_missed,
