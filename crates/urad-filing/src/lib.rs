@@ -163,6 +163,21 @@ pub async fn start_draft(
     form_id: &str,
     data: &Value,
 ) -> Result<String, FilingError> {
+    new_draft(db, clock, forms, person_id, form_id, data)
+        .await
+        .map(|d| d.id)
+}
+
+/// [`start_draft`], answering the draft as stored (what the API returns, without reading it
+/// back).
+pub async fn new_draft(
+    db: &Db,
+    clock: &dyn Clock,
+    forms: &Forms,
+    person_id: &str,
+    form_id: &str,
+    data: &Value,
+) -> Result<Draft, FilingError> {
     let form = forms
         .latest(form_id)
         .ok_or_else(|| FilingError::UnknownForm(form_id.to_owned()))?;
@@ -179,7 +194,18 @@ pub async fn start_draft(
         .bind(now),
     )
     .await?;
-    Ok(id)
+    Ok(Draft {
+        id,
+        person_id: person_id.to_owned(),
+        form_id: form_id.to_owned(),
+        form_version: form.version,
+        data: data.clone(),
+        created_at: now,
+        updated_at: now,
+        submitted_at: None,
+        // The column's default: a new draft has had no change yet.
+        revision: 0,
+    })
 }
 
 /// Replaces a draft's data (any part of it may be incomplete or wrong while it is a draft).

@@ -390,7 +390,7 @@ pub(crate) async fn create_draft(
         return step_up_needed(needed);
     }
     let clock = state.clock.as_ref();
-    let created = urad_filing::start_draft(
+    let created = urad_filing::new_draft(
         &state.db,
         clock,
         &state.forms,
@@ -399,13 +399,8 @@ pub(crate) async fn create_draft(
         &new.data,
     )
     .await;
-    let id = match created {
-        Ok(id) => id,
-        Err(e) => return filing_refused(e, None, None),
-    };
-    match urad_filing::draft(&state.db, &session.person_id, &id).await {
-        Ok(Some(d)) => (StatusCode::CREATED, Json(draft_dto(d))).into_response(),
-        Ok(None) => filing_refused(FilingError::UnknownDraft, None, None),
+    match created {
+        Ok(d) => (StatusCode::CREATED, Json(draft_dto(d))).into_response(),
         Err(e) => filing_refused(e, None, None),
     }
 }

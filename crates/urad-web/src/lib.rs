@@ -4,6 +4,7 @@
 mod account;
 mod api;
 mod assets;
+mod bearer_cache;
 mod cache;
 mod demo_idp;
 mod error;
@@ -72,6 +73,8 @@ pub struct Inner {
     pub receipt_log: urad_filing::receipt_log::ReceiptLog,
     /// Where attachments are kept and the limits on them (`urad_filing::attachments`).
     pub attachments: Option<urad_filing::attachments::Attachments>,
+    /// Access tokens already verified, with their sessions (`bearer_cache`).
+    pub(crate) bearers: bearer_cache::BearerCache,
 }
 
 impl AppState {
@@ -99,6 +102,7 @@ impl AppState {
             demo_idp_key: tokio::sync::OnceCell::new(),
             receipt_log: urad_filing::receipt_log::ReceiptLog::new(),
             attachments: None,
+            bearers: bearer_cache::BearerCache::new(),
         }))
     }
 

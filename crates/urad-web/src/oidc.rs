@@ -562,7 +562,38 @@ pub(crate) async fn bearer(
     else {
         return Err(bearer_refused(""));
     };
+    let token = token.trim();
     let clock = state.clock.as_ref();
+    let now = clock.now();
+    let claims = match state.bearers.get(token, now) {
+        Some((hit, false)) => return Ok(((*hit.claims).clone(), (*hit.session).clone())),
+        Some((hit, true)) => hit.claims,
+        None => Arc::new(verified_claims(state, token, now).await?),
+    };
+    let sid = claims["sid"].as_str().unwrap_or_default();
+    match urad_identity::sessions::find_by_sid(&state.db, clock, sid).await {
+        Ok(Some(session)) => {
+            let kept = state.bearers.put(token, claims, session);
+            Ok(((*kept.claims).clone(), (*kept.session).clone()))
+        }
+        Ok(None) => {
+            state.bearers.forget(token);
+            Err(bearer_refused("invalid_token"))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the session");
+            Err(StatusCode::SERVICE_UNAVAILABLE.into_response())
+        }
+    }
+}
+
+/// The claims of an access token whose signature, type, issuer, audience and expiry hold and
+/// that names a session.
+async fn verified_claims(
+    state: &AppState,
+    token: &str,
+    now: i64,
+) -> Result<serde_json::Value, Response> {
     let keys = match state.keys().await {
         Ok(k) => k,
         Err(e) => {
@@ -570,26 +601,18 @@ pub(crate) async fn bearer(
             return Err(StatusCode::SERVICE_UNAVAILABLE.into_response());
         }
     };
-    let Ok((header_json, claims)) = urad_identity::jose::verify(token.trim(), keys.published())
-    else {
+    let Ok((header_json, claims)) = urad_identity::jose::verify(token, keys.published()) else {
         return Err(bearer_refused("invalid_token"));
     };
     let valid = header_json["typ"] == "at+jwt"
         && claims["iss"] == state.issuer.as_str()
         && claims["aud"] == state.issuer.as_str()
-        && claims["exp"].as_i64().is_some_and(|exp| exp > clock.now());
-    let sid = claims["sid"].as_str().unwrap_or_default();
-    if !valid || sid.is_empty() {
+        && claims["exp"].as_i64().is_some_and(|exp| exp > now)
+        && claims["sid"].as_str().is_some_and(|sid| !sid.is_empty());
+    if !valid {
         return Err(bearer_refused("invalid_token"));
     }
-    match urad_identity::sessions::find_by_sid(&state.db, clock, sid).await {
-        Ok(Some(session)) => Ok((claims, session)),
-        Ok(None) => Err(bearer_refused("invalid_token")),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot read the session");
-            Err(StatusCode::SERVICE_UNAVAILABLE.into_response())
-        }
-    }
+    Ok(claims)
 }
 
 /// A `401` for a missing or bad bearer token (RFC 6750 §3).

@@ -32,9 +32,15 @@ async fn a_draft_is_submitted_once_with_a_reference_number_and_a_sequence(backen
     let forms = forms();
     // 2026-12-31 23:30 UTC is already 2027 in Prague.
     let clock = ManualClock::at(1_798_759_800);
-    let draft = urad_filing::start_draft(&db, &clock, &forms, "p-1", "obecne-podani", &json!({}))
+    let started = urad_filing::new_draft(&db, &clock, &forms, "p-1", "obecne-podani", &json!({}))
         .await
         .unwrap();
+    // The draft as answered is the draft as stored.
+    assert_eq!(
+        urad_filing::draft(&db, "p-1", &started.id).await.unwrap(),
+        Some(started.clone())
+    );
+    let draft = started.id;
     let request = |draft_id: &'static str| SubmitRequest {
         person_id: "p-1",
         draft_id,
