@@ -430,6 +430,24 @@ pub struct Server {
     pub tsa: Option<Arc<urad_filing::timestamp::TsaClient>>,
 }
 
+/// Connections waiting to be accepted before the kernel drops new ones. At a grant call's
+/// opening instant a thousand browsers connect at once; tokio's default (1 024) overflows
+/// then, and every dropped SYN costs its client a second before it tries again. The kernel
+/// caps it at `net.core.somaxconn`.
+const LISTEN_BACKLOG: u32 = 8192;
+
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // As std and tokio bind: a restarted server may take over the port at once.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 /// The time-stamping authority of `--tsa-url` (default: the demo TSA at `issuer` while the
 /// demo is on), pinned to `--tsa-certificate` when given.
 pub fn tsa_client(
@@ -504,9 +522,8 @@ pub async fn start_with_env(
     }
     let data = urad_catalog::store::load(&db).await?;
     let catalog = Catalog::new(data).context("cannot build the search index")?;
-    let listener = TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let listener =
+        listen(args.listen).with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     urad_identity::keys::ensure(&db, clock.as_ref()).await?;
