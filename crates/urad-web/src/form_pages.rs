@@ -847,7 +847,24 @@ async fn resume(
     if draft.submitted_at.is_some() {
         return see_other(&paths::receipt(lang, &id));
     }
-    match first_step_with_errors(form, &draft.data, lang) {
+    if let Some(step) = first_step_with_errors(form, &draft.data, lang) {
+        return see_other(&paths::step(lang, &id, &step.id));
+    }
+    // The answers are complete: the first step whose files are missing or too many, else
+    // the check page.
+    let files = match urad_filing::attachments::list(&state.db, &person.person_id, &id).await {
+        Ok(f) => f,
+        Err(e) => {
+            // The check page and the send say what is missing as well.
+            tracing::error!(error = %e, "listing attachments failed");
+            return see_other(&paths::check(lang, &id));
+        }
+    };
+    let incomplete = visible_steps(form, &draft.data).into_iter().find(|s| {
+        let slots = step_slots(form, s, &draft.data);
+        !slot_problems(&slots, &files, lang).is_empty()
+    });
+    match incomplete {
         Some(step) => see_other(&paths::step(lang, &id, &step.id)),
         None => see_other(&paths::check(lang, &id)),
     }

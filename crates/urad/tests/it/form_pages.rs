@@ -1050,6 +1050,15 @@ async fn a_send_without_the_required_files_leads_to_their_slots(app: TestApp) {
     assert!(!back.body.contains("href=\"#attachment-licence\""));
     assert!(back.body.contains("Přiložte „Situační plánek stanice“."));
     assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM submission").await, 0);
+    // Resumed later, the draft opens on the step whose files are missing, not the check page.
+    let resumed = b.visit(&format!("/moje-podani/{id}/pokracovat")).await;
+    assert!(
+        resumed
+            .url
+            .ends_with(&format!("/moje-podani/{id}/krok/station")),
+        "{}",
+        resumed.url
+    );
     // With the files, it is sent.
     for (slot, name) in [("layout", "planek.pdf"), ("calibration", "kalibrace.pdf")] {
         let kept = b
