@@ -10,7 +10,11 @@
 //! Blobs are written as a stream ([`BlobStore::create`], [`BlobWriter`]): parts go to the store
 //! as they arrive, so a file is never held whole in memory, and a blob becomes visible only
 //! when [`BlobWriter::finish`] completes it (a multipart upload, or a staging file renamed).
+//! When `finish` returns the blob is durable: S3 answers a completed upload only once it is
+//! stored; a local folder is synced to the disk first ([`FolderSync`], shared by concurrent
+//! writers).
 
+use crate::folder_sync::FolderSync;
 use bytes::Bytes;
 use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
 use object_store::aws::AmazonS3Builder;
@@ -33,6 +37,8 @@ pub enum BlobError {
     NotFound(String),
     #[error("blob store error: {0}")]
     Store(#[from] object_store::Error),
+    #[error("cannot make the blob folder durable: {0}")]
+    Sync(std::io::Error),
 }
 
 /// Parts of a streamed blob are sent to the store in chunks of this size (S3's smallest part
@@ -46,6 +52,8 @@ pub struct BlobStore {
     store: Arc<dyn ObjectStore>,
     prefix: String,
     description: String,
+    /// For a local folder: the shared sync that makes written blobs durable.
+    folder_sync: Option<Arc<FolderSync>>,
 }
 
 impl std::fmt::Debug for BlobStore {
@@ -67,6 +75,7 @@ impl BlobStore {
             store: Arc::new(store),
             prefix: String::new(),
             description: format!("folder {}", folder.display()),
+            folder_sync: Some(Arc::new(FolderSync::new(folder.to_owned()))),
         })
     }
 
@@ -94,6 +103,7 @@ impl BlobStore {
             store: Arc::new(store),
             prefix: prefix.trim_matches('/').to_owned(),
             description: format!("s3://{bucket}/{}", prefix.trim_matches('/')),
+            folder_sync: None,
         })
     }
 
@@ -131,15 +141,16 @@ impl BlobStore {
         let upload = self.store.put_multipart(&self.path(key)).await?;
         Ok(BlobWriter {
             upload: WriteMultipart::new_with_chunk_size(upload, CHUNK_BYTES),
+            folder_sync: self.folder_sync.clone(),
         })
     }
 
-    /// Writes a small blob at once.
+    /// Writes a small blob at once; durable when this returns.
     pub async fn put(&self, key: &str, bytes: Bytes) -> Result<(), BlobError> {
         self.store
             .put(&self.path(key), PutPayload::from_bytes(bytes))
             .await?;
-        Ok(())
+        durable(self.folder_sync.as_deref()).await
     }
 
     /// The blob's bytes as a stream.
@@ -210,6 +221,15 @@ fn not_found(e: object_store::Error, key: &str) -> BlobError {
 /// nothing becomes visible; [`BlobWriter::abort`] also frees what the store kept of it.
 pub struct BlobWriter {
     upload: WriteMultipart,
+    folder_sync: Option<Arc<FolderSync>>,
+}
+
+/// Waits until what was written to a local folder is on the disk (nothing to wait for on S3).
+async fn durable(folder_sync: Option<&FolderSync>) -> Result<(), BlobError> {
+    match folder_sync {
+        Some(sync) => sync.sync().await.map_err(BlobError::Sync),
+        None => Ok(()),
+    }
 }
 
 impl BlobWriter {
@@ -220,10 +240,10 @@ impl BlobWriter {
         Ok(())
     }
 
-    /// Completes the blob: from now on it can be read.
+    /// Completes the blob: from now on it can be read, and it is durable.
     pub async fn finish(self) -> Result<(), BlobError> {
         self.upload.finish().await?;
-        Ok(())
+        durable(self.folder_sync.as_deref()).await
     }
 
     /// Gives the blob up.

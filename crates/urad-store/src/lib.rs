@@ -11,6 +11,7 @@
 //! See docs/adr/0001-persistence.md.
 
 pub mod blobs;
+pub mod folder_sync;
 mod group_commit;
 mod sqlite;
 pub mod statement;
