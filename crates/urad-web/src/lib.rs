@@ -73,7 +73,7 @@ pub struct Inner {
     pub receipt_log: urad_filing::receipt_log::ReceiptLog,
     /// Where attachments are kept and the limits on them (`urad_filing::attachments`).
     pub attachments: Option<urad_filing::attachments::Attachments>,
-    /// Access tokens already verified, with their sessions (`bearer_cache`).
+    /// Access tokens already verified: their claims (`bearer_cache`).
     pub(crate) bearers: bearer_cache::BearerCache,
 }
 

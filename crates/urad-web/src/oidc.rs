@@ -566,20 +566,17 @@ pub(crate) async fn bearer(
     let clock = state.clock.as_ref();
     let now = clock.now();
     let claims = match state.bearers.get(token, now) {
-        Some((hit, false)) => return Ok(((*hit.claims).clone(), (*hit.session).clone())),
-        Some((hit, true)) => hit.claims,
-        None => Arc::new(verified_claims(state, token, now).await?),
+        Some(claims) => claims,
+        None => {
+            let claims = Arc::new(verified_claims(state, token, now).await?);
+            state.bearers.put(token, claims.clone());
+            claims
+        }
     };
     let sid = claims["sid"].as_str().unwrap_or_default();
     match urad_identity::sessions::find_by_sid(&state.db, clock, sid).await {
-        Ok(Some(session)) => {
-            let kept = state.bearers.put(token, claims, session);
-            Ok(((*kept.claims).clone(), (*kept.session).clone()))
-        }
-        Ok(None) => {
-            state.bearers.forget(token);
-            Err(bearer_refused("invalid_token"))
-        }
+        Ok(Some(session)) => Ok(((*claims).clone(), session)),
+        Ok(None) => Err(bearer_refused("invalid_token")),
         Err(e) => {
             tracing::error!(error = %e, "cannot read the session");
             Err(StatusCode::SERVICE_UNAVAILABLE.into_response())

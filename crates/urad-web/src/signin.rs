@@ -693,11 +693,7 @@ pub(crate) async fn end_session(
         .await
         .ok()
         .flatten();
-    let ended = sessions::end(&state.db, clock, sid).await;
-    // The session's access tokens stop working in this process now (others see the end when
-    // they read the session again).
-    state.bearers.forget_session(sid);
-    let upstream_token = match ended {
+    let upstream_token = match sessions::end(&state.db, clock, sid).await {
         Ok(Some(t)) => t,
         Ok(None) => return None,
         Err(e) => {

@@ -64,6 +64,35 @@ fn first_start_creates_the_database_prints_the_address_and_stops_on_sigterm() {
     assert!(status.success(), "{status}");
 }
 
+/// SIGTERM at once after the address is printed, before the server's task may have run: the
+/// handler is already installed, so the server still stops cleanly (a default SIGTERM would
+/// end it with the signal).
+#[test]
+fn a_sigterm_right_after_the_start_still_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(URAD)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("URAD_DATA_DIR", dir.path().join("data"))
+        .env("URAD_CONTENT_DIR", crate::harness::content_dir())
+        .env_remove("URAD_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    while !lines
+        .next()
+        .expect("urad prints its address")
+        .unwrap()
+        .starts_with("urad serves the portal at ")
+    {}
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+}
+
 #[test]
 fn check_content_reports_file_line_and_field() {
     let dir = tempfile::tempdir().unwrap();
