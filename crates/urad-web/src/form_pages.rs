@@ -219,8 +219,12 @@ fn sign_in_href(lang: Lang, level: Loa, back_to: &str) -> String {
 /// The signed-in person (the form's own level is checked by [`level_ok`] once the form is
 /// known); else the way to sign in and come back to `back_to`, at the level most forms need.
 fn signed_in(lang: Lang, back_to: &str) -> Result<Viewer, Refused> {
-    current_viewer()
-        .ok_or_else(|| Box::new(see_other(&sign_in_href(lang, Loa::Substantial, back_to))))
+    current_viewer().ok_or_else(|| Box::new(sign_in_first(lang, back_to)))
+}
+
+/// The way to sign in (at the forms' usual level) and come back to `back_to`.
+pub(crate) fn sign_in_first(lang: Lang, back_to: &str) -> Response {
+    see_other(&sign_in_href(lang, Loa::Substantial, back_to))
 }
 
 /// The signed-in person, when the session reaches `level`; else the way to sign in (or step

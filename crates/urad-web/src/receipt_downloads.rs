@@ -41,19 +41,10 @@ pub(crate) fn receipt_pdf_href(lang: Lang, id: &str) -> String {
     }
 }
 
-/// The way to sign in and come back to the submission's page.
+/// The way to sign in and come back to the submission's page (the page, not the download: a
+/// browser that followed the sign-in would otherwise land on a file).
 fn sign_in_first(lang: Lang, id: &str) -> Response {
-    let back = crate::form_pages::paths::detail(lang, id);
-    let to = format!(
-        "{}?return={}",
-        crate::form_pages::paths::sign_in(lang),
-        urad_identity::authorize::encode(&back)
-    );
-    let mut r = StatusCode::SEE_OTHER.into_response();
-    if let Ok(v) = HeaderValue::from_str(&to) {
-        r.headers_mut().insert(header::LOCATION, v);
-    }
-    r
+    crate::form_pages::sign_in_first(lang, &crate::form_pages::paths::detail(lang, id))
 }
 
 async fn receipt_pdf(

@@ -256,6 +256,17 @@ async fn a_person_fills_checks_and_sends_the_general_submission(app: TestApp) {
     .unwrap();
     assert!(verified.holds(), "{:?}", verified.checks);
     assert_eq!(verified.payload.unwrap().reference, reference);
+    // Signed out, a download leads to the sign-in and back to the submission's page.
+    for download in [&href, &format!("/moje-podani/{id}/potvrzeni.pdf")] {
+        let r = app.client.get(app.url(download)).send().await.unwrap();
+        assert_eq!(r.status(), 303, "{download}");
+        let to = r.headers()["location"].to_str().unwrap();
+        assert!(to.starts_with("/ucet/prihlasit?"), "{to}");
+        assert!(
+            to.contains(&format!("return=%2Fmoje-podani%2F{id}")) && !to.contains("potvrzeni"),
+            "{to}"
+        );
+    }
     // And as PDF/A.
     let pdf_href = format!("/moje-podani/{id}/potvrzeni.pdf");
     assert!(receipt.body.contains(&format!("href=\"{pdf_href}\"")));
