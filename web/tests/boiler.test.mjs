@@ -14,25 +14,9 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { launchBrowser, newPage, closePage, gotoPage, checkA11y, focusState } from "./helpers.mjs";
+import { launchBrowser, newPage, closePage, gotoPage, checkA11y, enterOn, typeInto } from "./helpers.mjs";
 
 const URAD_BIN = process.env.URAD_BIN;
-
-/** Focuses `selector` and presses Enter, waiting for the page it leads to. */
-async function enterOn(page, selector, urlPattern) {
-  await page.locator(selector).focus();
-  const s = await focusState(page);
-  assert.ok(s.indicator, `a visible focus indicator on ${s.description}`);
-  await Promise.all([page.waitForURL(urlPattern), page.keyboard.press("Enter")]);
-}
-
-/** Focuses a text field and types into it. */
-async function typeInto(page, selector, text) {
-  await page.locator(selector).focus();
-  await page.keyboard.press("ControlOrMeta+A");
-  await page.keyboard.press("Delete");
-  await page.keyboard.type(text);
-}
 
 /** Focuses a radio button or a checkbox and ticks it with the space bar. */
 async function tick(page, selector) {

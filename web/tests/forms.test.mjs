@@ -5,24 +5,7 @@
 // the receipt, My submissions and a submission's detail.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { launchBrowser, newPage, closePage, gotoPage, checkA11y, focusState } from "./helpers.mjs";
-
-/** Focuses `selector` and presses Enter, waiting for the page it leads to. */
-async function enterOn(page, selector, urlPattern) {
-  await page.locator(selector).focus();
-  const s = await focusState(page);
-  assert.ok(s.indicator, `a visible focus indicator on ${s.description}`);
-  await Promise.all([page.waitForURL(urlPattern), page.keyboard.press("Enter")]);
-}
-
-/** Focuses a field and types into it (after clearing what it holds). */
-async function typeInto(page, selector, text) {
-  const field = page.locator(selector);
-  await field.focus();
-  await page.keyboard.press("ControlOrMeta+A");
-  await page.keyboard.press("Delete");
-  await page.keyboard.type(text);
-}
+import { launchBrowser, newPage, closePage, gotoPage, checkA11y, focusState, enterOn, typeInto } from "./helpers.mjs";
 
 describe("filling in an online form", () => {
   let browser;

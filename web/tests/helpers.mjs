@@ -204,6 +204,22 @@ export async function focusState(page) {
   });
 }
 
+/** Focuses `selector` (which must show a focus indicator) and presses Enter, waiting for the page it leads to. */
+export async function enterOn(page, selector, urlPattern) {
+  await page.locator(selector).focus();
+  const s = await focusState(page);
+  assert.ok(s.indicator, `a visible focus indicator on ${s.description}`);
+  await Promise.all([page.waitForURL(urlPattern), page.keyboard.press("Enter")]);
+}
+
+/** Focuses a text field and types into it, after clearing what it holds. */
+export async function typeInto(page, selector, text) {
+  await page.locator(selector).focus();
+  await page.keyboard.press("ControlOrMeta+A");
+  await page.keyboard.press("Delete");
+  await page.keyboard.type(text);
+}
+
 /** Presses Tab until `predicate(state)` holds; returns the list of focus states passed. */
 export async function tabUntil(page, predicate, maxTabs = 80) {
   const seen = [];

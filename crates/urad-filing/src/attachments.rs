@@ -147,7 +147,7 @@ pub enum AttachmentError {
 }
 
 /// Sizes for people: `10 MB`, `1,5 MB` (Czech) / `1.5 MB`.
-fn size_text(bytes: u64, lang: Lang) -> String {
+pub fn size_text(bytes: u64, lang: Lang) -> String {
     let tenths = (bytes * 10 + MIB / 2) / MIB;
     let text = if tenths.is_multiple_of(10) {
         format!("{} MB", tenths / 10)

@@ -667,23 +667,9 @@ pub(crate) struct UploadParams {
 fn attachment_refused(e: urad_filing::attachments::AttachmentError) -> Response {
     use urad_filing::attachments::AttachmentError as E;
     let status = match &e {
-        E::UnknownDraft | E::UnknownAttachment => StatusCode::NOT_FOUND,
-        E::UnknownForm(_) => StatusCode::GONE,
-        E::AlreadySubmitted => StatusCode::CONFLICT,
+        // The slot is a query parameter here, not a path the portal links to.
         E::UnknownSlot(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        E::FileTooLarge { .. } | E::SubmissionTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-        E::Program { .. }
-        | E::WrongType { .. }
-        | E::ZipBomb { .. }
-        | E::NotADocument { .. }
-        | E::Macros { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        E::Empty { .. } | E::Interrupted { .. } => StatusCode::BAD_REQUEST,
-        E::TooManyInSlot { .. } | E::TooManyFiles { .. } => StatusCode::CONFLICT,
-        E::Expired { .. } => StatusCode::REQUEST_TIMEOUT,
-        E::Store(_) | E::Blob(_) => {
-            tracing::error!(error = %e, "attachment store error");
-            StatusCode::SERVICE_UNAVAILABLE
-        }
+        _ => crate::form_pages::attachment_status(&e),
     };
     refused(status, None, both(|lang| e.message(lang)))
 }

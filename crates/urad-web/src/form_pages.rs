@@ -2075,20 +2075,10 @@ fn media_type_name(media_type: &str) -> &str {
 /// A size for people: `850 kB`, `1,5 MB` (Czech) / `1.5 MB`.
 fn size_words(bytes: u64, lang: Lang) -> String {
     const KIB: u64 = 1024;
-    const MIB: u64 = 1024 * 1024;
-    let text = if bytes < MIB {
+    if bytes < KIB * KIB {
         format!("{} kB", bytes.div_ceil(KIB))
     } else {
-        let tenths = (bytes * 10 + MIB / 2) / MIB;
-        if tenths.is_multiple_of(10) {
-            format!("{} MB", tenths / 10)
-        } else {
-            format!("{}.{} MB", tenths / 10, tenths % 10)
-        }
-    };
-    match lang {
-        Lang::Cs => text.replace('.', ","),
-        Lang::En => text,
+        urad_filing::attachments::size_text(bytes, lang)
     }
 }
 
@@ -2211,8 +2201,8 @@ fn file_details(a: &Attachment, lang: Lang) -> String {
     )
 }
 
-/// The status an upload refused for `e` answers with.
-fn attachment_status(e: &AttachmentError) -> StatusCode {
+/// The status an upload refused for `e` answers with (the API's too, but for an unknown slot).
+pub(crate) fn attachment_status(e: &AttachmentError) -> StatusCode {
     use AttachmentError as E;
     match e {
         E::UnknownDraft | E::UnknownAttachment | E::UnknownSlot(_) => StatusCode::NOT_FOUND,
