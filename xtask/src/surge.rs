@@ -623,6 +623,8 @@ async fn run(binary: &Path, backend: &'static str, kb: usize, o: &Options) -> Re
         })
         .collect();
     opening.wait().await;
+    // On stderr, so that a profiler can be attached at the opening instant.
+    eprintln!("opening: {} clients start sending", o.concurrency);
     let started = Instant::now();
     let mut sent = Vec::new();
     let mut application_ms = Vec::new();
