@@ -351,8 +351,14 @@ pub struct Attachments {
     pub limits: Limits,
 }
 
-fn blob_key(draft_id: &str, attachment_id: &str) -> String {
-    format!("attachments/{draft_id}/{attachment_id}")
+/// Where an attachment's bytes are kept. Ids are random hex, so the first two characters
+/// spread the files over 256 folders that soon all exist: a folder per draft made every
+/// first upload of a draft create one, and on ext4 creating an inode (folder or file) was a
+/// fifth of the server's time in the surge benchmark (docs/benchmarks.md, session 8). The
+/// key is stored with each attachment, so keys of the earlier layout stay valid.
+fn blob_key(attachment_id: &str) -> String {
+    let fan_out = attachment_id.get(..2).unwrap_or("00");
+    format!("attachments/{fan_out}/{attachment_id}")
 }
 
 /// The columns of [`Attachment`], as a literal for `concat!`.
@@ -421,7 +427,7 @@ where
     let room = limits.submission_bytes.saturating_sub(before.bytes);
 
     let id = crate::new_id();
-    let key = blob_key(upload.draft_id, &id);
+    let key = blob_key(&id);
     let now = clock.now();
     db.write_one(
         sql("INSERT INTO attachment_pending (id, draft_id, blob_key, state, started_at, touched_at) \
@@ -1179,7 +1185,8 @@ pub async fn remove(
             // The blob to remove, recorded in the same write: should this process stop before
             // it is removed, the sweep removes it.
             sql("INSERT INTO attachment_pending (id, draft_id, blob_key, state, started_at, touched_at) \
-                 SELECT $1, draft_id, blob_key, 'discard', $2, $2 FROM attachment WHERE id = $3 AND draft_id = $4")
+                 SELECT $1, draft_id, blob_key, 'discard', $2, $2 FROM attachment WHERE id = $3 AND draft_id = $4 \
+                 RETURNING blob_key")
             .bind(&pending_id)
             .bind(now)
             .bind(attachment_id)
@@ -1192,11 +1199,16 @@ pub async fn remove(
         ])
         .await?;
     if written.get(2).is_some_and(|w| w.changed > 0) {
-        let key = blob_key(draft_id, attachment_id);
-        if store.blobs.delete(&key).await.is_ok() {
-            let _ = db
-                .write_one(sql("DELETE FROM attachment_pending WHERE id = $1").bind(&pending_id))
-                .await;
+        // The key as stored: files of an earlier layout are kept under other keys.
+        let key: Option<String> = written[1].rows.first().and_then(|r| r.get("blob_key").ok());
+        if let Some(key) = key {
+            if store.blobs.delete(&key).await.is_ok() {
+                let _ = db
+                    .write_one(
+                        sql("DELETE FROM attachment_pending WHERE id = $1").bind(&pending_id),
+                    )
+                    .await;
+            }
         }
         return Ok(());
     }

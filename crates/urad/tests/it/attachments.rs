@@ -629,6 +629,33 @@ async fn files_are_kept_as_sent_typed_by_content_and_only_for_their_owner(backen
         attachments::remove(&s.store, &s.clock, PERSON, &draft, &o.id).await,
         Err(AttachmentError::UnknownAttachment)
     ));
+
+    // A file kept under the earlier layout (a folder per draft) is read and removed by the
+    // key stored with it.
+    let earlier = format!("attachments/{draft}/{}", p.id);
+    let bytes = read_all(&s.store, PERSON, &p.id).await;
+    s.store
+        .blobs
+        .put(&earlier, Bytes::from(bytes.clone()))
+        .await
+        .unwrap();
+    let current = format!("attachments/{}/{}", &p.id[..2], p.id);
+    s.store.blobs.delete(&current).await.unwrap();
+    s.store
+        .db
+        .write_one(
+            sql("UPDATE attachment SET blob_key = $1 WHERE id = $2")
+                .bind(&earlier)
+                .bind(&p.id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(read_all(&s.store, PERSON, &p.id).await, bytes);
+    attachments::remove(&s.store, &s.clock, PERSON, &draft, &p.id)
+        .await
+        .unwrap();
+    assert!(!s.store.blobs.list("attachments").await.unwrap().contains(&earlier));
+    assert_eq!(s.stored().await, (2, 0, 2));
 }
 
 async fn concurrent_uploads_do_not_pass_the_submission_limits(backend: Backend) {
@@ -775,7 +802,7 @@ async fn the_sweep_removes_what_a_crash_left_and_nothing_else(backend: Backend) 
         left,
         [
             format!("attachments/{draft}/in-progress"),
-            format!("attachments/{draft}/{}", kept.id)
+            format!("attachments/{}/{}", &kept.id[..2], kept.id)
         ]
         .into_iter()
         .collect::<std::collections::BTreeSet<_>>()
