@@ -654,7 +654,13 @@ async fn files_are_kept_as_sent_typed_by_content_and_only_for_their_owner(backen
     attachments::remove(&s.store, &s.clock, PERSON, &draft, &p.id)
         .await
         .unwrap();
-    assert!(!s.store.blobs.list("attachments").await.unwrap().contains(&earlier));
+    assert!(!s
+        .store
+        .blobs
+        .list("attachments")
+        .await
+        .unwrap()
+        .contains(&earlier));
     assert_eq!(s.stored().await, (2, 0, 2));
 }
 
