@@ -1,0 +1,1 @@
+//! The personal-data access log (to be written).

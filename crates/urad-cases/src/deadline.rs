@@ -1,0 +1,1 @@
+//! Deadlines by Czech rules (to be written).
