@@ -3,4 +3,6 @@
 //! files by a workflow that is data, not code; deadlines follow the Czech rules for counting
 //! time.
 
+pub mod access;
 pub mod deadline;
+pub mod workflow;
