@@ -4,5 +4,6 @@
 //! time.
 
 pub mod access;
+pub mod agenda;
 pub mod deadline;
 pub mod workflow;
