@@ -81,6 +81,13 @@ struct RawAgenda {
     /// Days the applicant gets to complete a submission when nothing else is chosen.
     #[serde(default = "default_completion_days")]
     completion_days: u32,
+    /// Days within which a decision is due (správní řád § 71: 30 days, 60 in complex cases).
+    #[serde(default = "default_decision_days")]
+    decision_days: u32,
+}
+
+fn default_decision_days() -> u32 {
+    30
 }
 
 fn default_completion_days() -> u32 {
@@ -103,6 +110,7 @@ pub struct AgendaSettings {
     pub workflow: String,
     pub retention: Retention,
     pub completion_days: u32,
+    pub decision_days: u32,
 }
 
 /// The back office's configuration: agendas and workflows, checked together.
@@ -180,11 +188,13 @@ impl BackOffice {
                         continue;
                     }
                 };
-                if !(1..=365).contains(&a.completion_days) {
-                    problem(
-                        "agenda.completion_days",
-                        format!("agenda `{}`: 1–365 days", a.key),
-                    );
+                for (field, days) in [
+                    ("agenda.completion_days", a.completion_days),
+                    ("agenda.decision_days", a.decision_days),
+                ] {
+                    if !(1..=365).contains(&days) {
+                        problem(field, format!("agenda `{}`: 1–365 days", a.key));
+                    }
                 }
                 let key = a.key.clone();
                 if settings
@@ -195,6 +205,7 @@ impl BackOffice {
                             workflow: a.workflow,
                             retention,
                             completion_days: a.completion_days,
+                            decision_days: a.decision_days,
                         },
                     )
                     .is_some()

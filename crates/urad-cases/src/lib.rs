@@ -5,5 +5,6 @@
 
 pub mod access;
 pub mod agenda;
+pub mod cases;
 pub mod deadline;
 pub mod workflow;

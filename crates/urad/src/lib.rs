@@ -1,5 +1,6 @@
 //! The `urad` binary as a library, so integration tests start exactly what operators run.
 
+pub mod back_office;
 pub mod receipts;
 
 use anyhow::{Context, Result};

@@ -6,6 +6,7 @@ mod harness;
 mod api;
 mod attachments;
 mod binary;
+mod cases;
 mod client_auth;
 mod content_clients;
 mod documents;
