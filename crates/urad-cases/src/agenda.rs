@@ -8,9 +8,7 @@ use crate::workflow::{Workflow, Workflows};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
-use urad_core::content::{
-    file_error, file_error_field, list_dir, parse, read_file, ContentErrors, ContentFile,
-};
+use urad_core::content::{file_error, file_error_field, parse, ContentErrors, ContentFile};
 
 /// The retention schedule of a record: its sign and its period in years (e.g. `V 5`), as the
 /// office's filing and retention plan (spisový a skartační plán) gives it. The period runs
@@ -122,23 +120,6 @@ pub struct BackOffice {
 }
 
 impl BackOffice {
-    /// Reads `<content>/back-office/agendas.toml` and `<content>/back-office/workflows/*.toml`;
-    /// `catalogue_agendas` are the agenda keys of `content/agendas.toml`.
-    pub fn load_dir(
-        content: &Path,
-        catalogue_agendas: &[&str],
-    ) -> Result<BackOffice, ContentErrors> {
-        let dir = content.join("back-office");
-        let mut workflow_files = Vec::new();
-        for path in list_dir(&dir.join("workflows"))? {
-            if path.extension().is_some_and(|e| e == "toml") {
-                workflow_files.push(read_file(&path)?);
-            }
-        }
-        let agendas = read_file(&dir.join("agendas.toml"))?;
-        BackOffice::load(&agendas, &workflow_files, catalogue_agendas)
-    }
-
     pub fn load(
         agendas: &ContentFile,
         workflow_files: &[ContentFile],

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use urad_cases::agenda::BackOffice;
 use urad_catalog::model::CatalogData;
-use urad_core::content::ContentErrors;
+use urad_core::content::{file_error, list_dir, read_file, ContentErrors, ContentFile};
 use urad_core::Clock;
 use urad_forms::Forms;
 use urad_store::Db;
@@ -24,14 +24,27 @@ pub struct BackOfficeSetup {
 }
 
 impl BackOfficeSetup {
-    /// Reads `content/back-office/` and checks it against the catalogue's agendas.
-    pub fn load(
-        content: &Path,
+    /// Loads the back office from its content files, named by their path under
+    /// `back-office/` (`agendas.toml`, `workflows/<key>.toml`), and checks it against the
+    /// catalogue's agendas; maps each form to the agenda of its service.
+    pub fn from_files(
+        files: &[(String, ContentFile)],
         catalog: &CatalogData,
         forms: &Forms,
     ) -> Result<BackOfficeSetup, ContentErrors> {
         let agendas: Vec<&str> = catalog.agendas.iter().map(|a| a.key.as_str()).collect();
-        let office = BackOffice::load_dir(content, &agendas)?;
+        let Some((_, agendas_file)) = files.iter().find(|(name, _)| name == "agendas.toml") else {
+            return Err(ContentErrors(vec![file_error(
+                "content/back-office/agendas.toml",
+                "is missing: the back office needs the settings of each agenda".into(),
+            )]));
+        };
+        let workflows: Vec<ContentFile> = files
+            .iter()
+            .filter(|(name, _)| name.starts_with("workflows/") && name.ends_with(".toml"))
+            .map(|(_, f)| f.clone())
+            .collect();
+        let office = BackOffice::load(agendas_file, &workflows, &agendas)?;
         let form_agendas = forms
             .all_latest()
             .filter_map(|f| {
@@ -79,4 +92,21 @@ impl BackOfficeSetup {
             }
         })
     }
+}
+
+/// The files of a `back-office/` folder, named by their path below it.
+pub fn read_files(dir: &Path) -> Result<Vec<(String, ContentFile)>, ContentErrors> {
+    let mut files = vec![(
+        "agendas.toml".to_owned(),
+        read_file(&dir.join("agendas.toml"))?,
+    )];
+    let workflows = dir.join("workflows");
+    if workflows.exists() {
+        for path in list_dir(&workflows)? {
+            if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+                files.push((format!("workflows/{name}"), read_file(&path)?));
+            }
+        }
+    }
+    Ok(files)
 }

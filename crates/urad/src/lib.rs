@@ -236,6 +236,20 @@ impl ContentArgs {
         urad_documents::Documents::load_dir(&documents)
     }
 
+    /// The back office's agendas and workflows under `back-office/`, checked against the
+    /// catalogue's agendas; a content folder without `back-office/` uses the built-in ones.
+    pub fn back_office(
+        &self,
+        catalog: &urad_catalog::model::CatalogData,
+        forms: &urad_forms::Forms,
+    ) -> Result<back_office::BackOfficeSetup, ContentErrors> {
+        let files = match self.folder().map(|d| d.join("back-office")) {
+            Some(dir) if dir.exists() => back_office::read_files(&dir)?,
+            _ => built_in_files("back-office/"),
+        };
+        back_office::BackOfficeSetup::from_files(&files, catalog, forms)
+    }
+
     /// Where the content comes from, for people.
     pub fn describe(&self) -> String {
         match &self.content_dir {
@@ -522,6 +536,11 @@ pub async fn start_with_env(
         );
     }
     let data = urad_catalog::store::load(&db).await?;
+    // The back office's agendas must fit the catalogue's; a mismatch stops the start.
+    let back_office = args
+        .content
+        .back_office(&data, &forms)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let catalog = Catalog::new(data).context("cannot build the search index")?;
     let listener =
         listen(args.listen).with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -553,6 +572,8 @@ pub async fn start_with_env(
     let attachments = args.attachments.open(&db, &args.store.data_dir)?;
     tracing::info!(blobs = %attachments.blobs.describe(), "attachments are kept in the blob store");
     tokio::spawn(sweep_attachments(attachments.clone(), clock.clone()));
+    // Every received submission gets its case; completion requests lapse at their deadline.
+    back_office.clone().spawn_worker(db.clone(), clock.clone());
     let state = urad_web::AppState::new(catalog, db, issuer, clock, upstreams, http)
         .with_rate_limit_per_ip(args.rate_limit_per_ip)
         .with_cache_secs(args.cache_secs)
@@ -858,27 +879,31 @@ pub async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             println!("loaded {n} services from {}", args.content.describe());
         }
         Command::CheckContent(args) => {
-            match (
-                args.source()?.validate(),
-                args.clients(),
-                args.forms(),
-                args.documents(),
-            ) {
-                (Ok(data), Ok(clients), Ok(forms), Ok(documents)) => println!(
-                    "{} services, {} agendas, {} life situations, {} clients, {} forms, {} document template{}: all valid",
+            let catalogue = args.source()?.validate();
+            let forms = args.forms();
+            let back_office = match (&catalogue, &forms) {
+                (Ok(data), Ok(forms)) => Some(args.back_office(data, forms)),
+                _ => None,
+            };
+            match (catalogue, args.clients(), forms, args.documents(), back_office) {
+                (Ok(data), Ok(clients), Ok(forms), Ok(documents), Some(Ok(back_office))) => println!(
+                    "{} services, {} agendas, {} life situations, {} clients, {} forms, {} document template{}, {} back-office workflow{}: all valid",
                     data.services.len(),
                     data.agendas.len(),
                     data.situations.len(),
                     clients.len(),
                     forms.all_latest().count(),
                     documents.len(),
-                    if documents.len() == 1 { "" } else { "s" }
+                    if documents.len() == 1 { "" } else { "s" },
+                    back_office.office.workflows.len(),
+                    if back_office.office.workflows.len() == 1 { "" } else { "s" },
                 ),
-                (catalogue, clients, forms, documents) => {
+                (catalogue, clients, forms, documents, back_office) => {
                     let mut all = catalogue.err().map(|e| e.0).unwrap_or_default();
                     all.extend(clients.err().map(|e| e.0).unwrap_or_default());
                     all.extend(forms.err().map(|e| e.0).unwrap_or_default());
                     all.extend(documents.err().map(|e| e.0).unwrap_or_default());
+                    all.extend(back_office.and_then(Result::err).map(|e| e.0).unwrap_or_default());
                     anyhow::bail!("{}", ContentErrors(all));
                 }
             }

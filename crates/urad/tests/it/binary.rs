@@ -178,7 +178,9 @@ fn the_binary_carries_the_demo_content_for_anywhere_else() {
         .count();
     assert!(text.starts_with(&format!("{services} services")), "{text}");
     assert!(
-        text.contains(" 2 clients, 5 forms, 1 document template: all valid"),
+        text.contains(
+            " 2 clients, 5 forms, 1 document template, 1 back-office workflow: all valid"
+        ),
         "{text}"
     );
 }

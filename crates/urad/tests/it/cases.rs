@@ -40,7 +40,9 @@ async fn world(backend: Backend) -> World {
         .unwrap()
         .validate()
         .unwrap();
-    let setup = BackOfficeSetup::load(&content_dir(), &catalog, &forms).unwrap();
+    let setup = urad::ContentArgs::dir(content_dir())
+        .back_office(&catalog, &forms)
+        .unwrap();
     World {
         db,
         _dir: dir,
