@@ -940,7 +940,8 @@ mod tests {
         assert_eq!(original, hash(&base.clone(), at), "deterministic");
         assert_eq!(original.len(), 64);
         let mut variants: Vec<(String, String)> = vec![("at".into(), hash(&base, at + 1))];
-        let changes: Vec<(&str, fn(&mut Entry))> = vec![
+        type Change = (&'static str, fn(&mut Entry));
+        let changes: Vec<Change> = vec![
             ("actor", |e| e.actor_person_id.push('x')),
             ("role", |e| e.actor_role.push('x')),
             ("subject", |e| e.subject_person_id.push('x')),

@@ -29,7 +29,7 @@ fn entry(subject: &str, n: usize) -> Entry {
         actor_person_id: format!("official-{}", n % 3),
         actor_role: "referent".into(),
         subject_person_id: subject.into(),
-        action: if n % 2 == 0 {
+        action: if n.is_multiple_of(2) {
             Action::Read
         } else {
             Action::Change
@@ -47,7 +47,7 @@ fn entry(subject: &str, n: usize) -> Entry {
 async fn append_some(db: &Db, n: usize) {
     let clock = ManualClock::at(1_800_000_000);
     for i in 0..n {
-        let subject = if i % 2 == 0 { "p-a" } else { "p-b" };
+        let subject = if i.is_multiple_of(2) { "p-a" } else { "p-b" };
         urad_audit::record(db, &clock, &entry(subject, i))
             .await
             .unwrap();
@@ -100,9 +100,9 @@ async fn concurrent_appends_from_two_handles_get_seqs_1_to_n_and_verify(backend:
     // a second urad process on the same database has.
     let other = store.open().await.unwrap();
     let clock = std::sync::Arc::new(ManualClock::at(1_800_000_000));
-    let appends: Vec<_> = (0..120)
+    let appends: Vec<_> = (0..120usize)
         .map(|n| {
-            let db = if n % 2 == 0 {
+            let db = if n.is_multiple_of(2) {
                 db.clone()
             } else {
                 other.clone()
