@@ -613,6 +613,43 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn sqlite_statements_have_sha256_hex_on_readers_and_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open_embedded(dir.path()).await.unwrap();
+        db.write_one(sql("CREATE TABLE h (n BIGINT, digest TEXT)"))
+            .await
+            .unwrap();
+        // SHA-256("abc"), FIPS 180-2; the writer's connection computes it inside a write.
+        let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        let written = db
+            .write([
+                sql("INSERT INTO h (n, digest) VALUES (1, sha256_hex($1))").bind("abc"),
+                sql("INSERT INTO h (n, digest) VALUES (2, sha256_hex('a' || $1 || 3)) RETURNING digest")
+                    .bind("b"),
+            ])
+            .await
+            .unwrap();
+        let ab3 = written[1].rows[0].get::<String>("digest").unwrap();
+        assert_eq!(ab3.len(), 64);
+        assert_ne!(ab3, abc);
+        let row = db
+            .fetch_optional(sql(
+                "SELECT digest, sha256_hex('abc') AS again, sha256_hex(NULL) AS none FROM h WHERE n = 1",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.get::<String>("digest").unwrap(), abc);
+        assert_eq!(row.get::<String>("again").unwrap(), abc);
+        assert_eq!(row.get::<Option<String>>("none").unwrap(), None);
+        // Text only, as on PostgreSQL.
+        assert!(db
+            .fetch_all(sql("SELECT sha256_hex(5) AS d"))
+            .await
+            .is_err());
+    }
+
+    #[tokio::test]
     async fn rejects_unknown_schemes() {
         let err = Db::connect("mysql://x").await.unwrap_err();
         assert!(matches!(err, StoreError::UnsupportedUrl(_)));

@@ -126,7 +126,37 @@ pub(crate) fn open(path: &Path, pragmas: &str) -> Result<Connection, StoreError>
     )?;
     conn.execute_batch(pragmas)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    register_functions(&conn)?;
     Ok(conn)
+}
+
+/// SQL functions that PostgreSQL has from its migrations and SQLite does not, registered on
+/// every connection opened here (the readers, the writer thread's connection). Connections of
+/// sqlx's pools ([`crate::Db::reader`], [`crate::Db::writer`]) do not have them: a statement
+/// that uses one must run through [`crate::Db::write`] or [`crate::Db::fetch_all`].
+///
+/// - `sha256_hex(text) → text`: the SHA-256 of the text's UTF-8 bytes, lowercase hexadecimal;
+///   NULL for NULL, like PostgreSQL's `STRICT` function of migration 0015 (the audit log's
+///   hash chain, crates/urad-audit).
+fn register_functions(conn: &Connection) -> Result<(), rusqlite::Error> {
+    use rusqlite::functions::FunctionFlags;
+    use sha2::{Digest, Sha256};
+    conn.create_scalar_function(
+        "sha256_hex",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| match ctx.get_raw(0) {
+            ValueRef::Null => Ok(None),
+            ValueRef::Text(bytes) => Ok(Some(urad_core::hex(&Sha256::digest(bytes)))),
+            // PostgreSQL's function takes text only; so does this one, rather than guess an
+            // encoding of numbers or bytes that the other engine would not share.
+            ValueRef::Integer(_) | ValueRef::Real(_) | ValueRef::Blob(_) => {
+                Err(rusqlite::Error::UserFunctionError(
+                    "sha256_hex takes text (concatenate with || to make text)".into(),
+                ))
+            }
+        },
+    )
 }
 
 /// Runs one statement: binds `$n` to the n-th parameter, steps it to the end, and keeps the

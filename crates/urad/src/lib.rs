@@ -1,5 +1,6 @@
 //! The `urad` binary as a library, so integration tests start exactly what operators run.
 
+pub mod audit;
 pub mod back_office;
 pub mod receipts;
 
@@ -65,6 +66,9 @@ pub enum Command {
     /// The receipt log (the append-only Merkle log of receipts).
     #[command(subcommand)]
     ReceiptLog(receipts::ReceiptLogCommand),
+    /// The personal-data access log (who accessed whose data, when and why).
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -928,6 +932,7 @@ pub async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         Command::ReceiptLog(receipts::ReceiptLogCommand::Verify(args)) => {
             return receipts::verify_log(&args).await
         }
+        Command::Audit(command) => return Ok(audit::run(command).await),
         Command::Keys(KeysCommand::Rotate(store)) => {
             let db = store.open().await?;
             urad_identity::keys::ensure(&db, &SystemClock).await?;

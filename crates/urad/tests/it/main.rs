@@ -5,6 +5,7 @@ mod harness;
 
 mod api;
 mod attachments;
+mod audit;
 mod binary;
 mod cases;
 mod client_auth;

@@ -25,7 +25,7 @@ fn forms() -> Forms {
 }
 
 /// A fresh database, with the flags that reach it from the command line.
-async fn open_store(backend: Backend) -> (StoreArgs, Db, tempfile::TempDir) {
+pub(crate) async fn open_store(backend: Backend) -> (StoreArgs, Db, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = StoreArgs {
         data_dir: dir.path().join("data"),
@@ -35,7 +35,7 @@ async fn open_store(backend: Backend) -> (StoreArgs, Db, tempfile::TempDir) {
     (store, db, dir)
 }
 
-fn store_flags(store: &StoreArgs) -> Vec<String> {
+pub(crate) fn store_flags(store: &StoreArgs) -> Vec<String> {
     match &store.database_url {
         Some(url) => vec!["--database-url".into(), url.clone()],
         None => vec!["--data-dir".into(), store.data_dir.display().to_string()],
@@ -379,7 +379,7 @@ async fn the_log_after_many_concurrent_submissions_verifies(backend: Backend) {
     );
 }
 
-fn urad(args: &[String]) -> (i32, String, String) {
+pub(crate) fn urad(args: &[String]) -> (i32, String, String) {
     let out = Command::new(URAD)
         .args(args)
         .env_remove("URAD_DATABASE_URL")
