@@ -77,6 +77,8 @@ impl Grant {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Staff {
     pub person_id: String,
+    /// As the identity gives it; shown to citizens whose data they read.
+    pub name: String,
     pub grants: Vec<Grant>,
 }
 
@@ -116,8 +118,16 @@ impl Staff {
             .filter_map(|g| g.as_str())
             .filter_map(Grant::from_group)
             .collect();
+        let text = |k: &str| claims.get(k).and_then(|v| v.as_str()).unwrap_or("");
+        let name = match text("name") {
+            "" => format!("{} {}", text("given_name"), text("family_name"))
+                .trim()
+                .to_owned(),
+            name => name.to_owned(),
+        };
         (!grants.is_empty()).then(|| Staff {
             person_id: person_id.to_owned(),
+            name,
             grants,
         })
     }
@@ -151,6 +161,18 @@ impl Staff {
             })
             .map(Grant::role)
             .collect()
+    }
+
+    /// The role to record for an act in `agenda`: the strongest held there.
+    pub fn role_code_in(&self, agenda: &str) -> &'static str {
+        let roles = self.roles_in(agenda);
+        if roles.contains(&StaffRole::AgendaLead) {
+            StaffRole::AgendaLead.code()
+        } else if roles.contains(&StaffRole::Official) {
+            StaffRole::Official.code()
+        } else {
+            self.grants.first().map_or("staff", |g| g.role().code())
+        }
     }
 
     pub fn may(&self, access: Access, resource: Resource<'_>) -> bool {

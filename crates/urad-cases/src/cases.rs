@@ -37,6 +37,8 @@ pub enum CaseError {
     NoOpenRequest,
     #[error(transparent)]
     Deadline(#[from] DeadlineError),
+    #[error("the access log refused the entry: {0}")]
+    Audit(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -70,6 +72,10 @@ impl CaseError {
             CaseError::Deadline(_) => (
                 "Lhůtu se nepodařilo spočítat.",
                 "The deadline could not be counted.",
+            ),
+            CaseError::Audit(_) => (
+                "Přístup se nepodařilo zaznamenat, proto se neprovedl.",
+                "The access could not be recorded, so it was not made.",
             ),
             CaseError::Store(_) => (
                 "Spis se teď nepodařilo uložit ani načíst; zkuste to prosím znovu.",
@@ -257,6 +263,91 @@ fn event(
     .bind(states.1)
     .bind(body)
     .bind(i64::from(public))
+}
+
+// ---------------------------------------------------------------------------------------
+// The access log: every read and change of a case by staff is recorded, with the change in
+// one write (urad-audit). Purposes are codes the pages name in Czech and English.
+
+/// Why staff touch a case: handling it (the only purpose the back office has today).
+pub const PURPOSE_HANDLING: &str = "case_handling";
+/// The registry clerk keeping the journal.
+pub const PURPOSE_REGISTRY: &str = "registry_journal";
+
+fn audit_entry(
+    staff: &Staff,
+    case: &CaseFile,
+    action: urad_audit::Action,
+    purpose: &str,
+    what: &str,
+) -> urad_audit::Entry {
+    urad_audit::Entry {
+        actor_person_id: staff.person_id.clone(),
+        actor_role: staff.role_code_in(&case.agenda).to_owned(),
+        subject_person_id: case.applicant_id.clone(),
+        action,
+        resource_kind: "case".into(),
+        resource_id: case.id.clone(),
+        case_id: Some(case.id.clone()),
+        agenda: Some(case.agenda.clone()),
+        purpose: purpose.to_owned(),
+        details: serde_json::json!({
+            "actor_name": staff.name,
+            "reference": case.reference,
+            "what": what,
+        }),
+    }
+}
+
+fn audit(
+    staff: &Staff,
+    case: &CaseFile,
+    action: urad_audit::Action,
+    purpose: &str,
+    what: &str,
+    at: i64,
+) -> Result<[Statement; 2], CaseError> {
+    urad_audit::append(&audit_entry(staff, case, action, purpose, what), at).map_err(audit_failed)
+}
+
+/// The access log's statements for the end of a write: they run only when the statement
+/// before them changed something (a refused change is not logged as made).
+fn logged(statements: [Statement; 2]) -> impl Iterator<Item = Statement> {
+    let [head, entry] = statements;
+    [
+        head.only_if_previous_changed(),
+        entry.only_if_previous_changed(),
+    ]
+    .into_iter()
+}
+
+fn audit_failed(e: urad_audit::AuditError) -> CaseError {
+    match e {
+        urad_audit::AuditError::Store(e) => CaseError::Store(e),
+        other => CaseError::Audit(other.to_string()),
+    }
+}
+
+/// Records that `staff` read a case (its page, the submission's data or a document), for
+/// the applicant's "Who accessed my data". Reading fails when it cannot be recorded.
+pub async fn record_read(
+    db: &Db,
+    clock: &dyn Clock,
+    staff: &Staff,
+    case: &CaseFile,
+    what: &str,
+) -> Result<(), CaseError> {
+    let entry = audit_entry(
+        staff,
+        case,
+        urad_audit::Action::Read,
+        PURPOSE_HANDLING,
+        what,
+    );
+    urad_audit::record(db, clock, &entry)
+        .await
+        .map(|_| ())
+        .map_err(audit_failed)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -655,7 +746,9 @@ pub async fn assign(
                 false,
             )
             .only_if_previous_changed(),
-        ])
+        ]
+        .into_iter()
+        .chain(logged(audit(staff, &case, urad_audit::Action::Change, PURPOSE_HANDLING, "assigned", now)?)))
         .await?;
     changed_or_conflict(db, case_id, &written).await
 }
@@ -686,15 +779,27 @@ pub async fn add_note(
             "the note is longer than 10 000 characters",
         ));
     }
-    db.write_one(event(
-        case_id,
-        clock.now(),
-        Some(&staff.person_id),
-        "note",
-        (None, None),
-        Some(note),
-        false,
-    ))
+    let now = clock.now();
+    db.write(
+        [event(
+            case_id,
+            now,
+            Some(&staff.person_id),
+            "note",
+            (None, None),
+            Some(note),
+            false,
+        )]
+        .into_iter()
+        .chain(logged(audit(
+            staff,
+            &case,
+            urad_audit::Action::Change,
+            PURPOSE_HANDLING,
+            "note",
+            now,
+        )?)),
+    )
     .await?;
     Ok(())
 }
@@ -826,6 +931,19 @@ pub async fn take(
         )
         .only_if_previous_changed(),
     );
+    let action = if t.action == Some(Action::Decide) {
+        urad_audit::Action::Decision
+    } else {
+        urad_audit::Action::Change
+    };
+    statements.extend(logged(audit(
+        staff,
+        &case,
+        action,
+        PURPOSE_HANDLING,
+        &t.key,
+        now,
+    )?));
     let written = db.write(statements).await?;
     let case = changed_or_conflict(db, case_id, &written).await?;
     Ok(Moved {
@@ -911,7 +1029,9 @@ pub async fn reassign(
                 false,
             )
             .only_if_previous_changed(),
-        ])
+        ]
+        .into_iter()
+        .chain(logged(audit(staff, &case, urad_audit::Action::Change, PURPOSE_REGISTRY, "reassigned", now)?)))
         .await?;
     changed_or_conflict(db, case_id, &written).await
 }

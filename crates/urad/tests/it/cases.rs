@@ -20,6 +20,7 @@ crate::for_both_backends!(
     an_unanswered_completion_request_lapses_at_the_end_of_its_last_day,
     a_decision_closes_the_case_and_sets_its_disposal_year,
     the_registry_clerk_reassigns_a_new_case_to_another_agenda,
+    every_act_of_staff_on_a_case_is_in_the_applicants_access_log,
 );
 
 struct World {
@@ -53,7 +54,11 @@ async fn world(backend: Backend) -> World {
 }
 
 fn staff(person: &str, groups: &[&str]) -> Staff {
-    Staff::from_claims(person, &json!({ "groups": groups })).unwrap()
+    Staff::from_claims(
+        person,
+        &json!({ "groups": groups, "name": format!("Úředník {person}") }),
+    )
+    .unwrap()
 }
 
 impl World {
@@ -500,4 +505,90 @@ async fn the_registry_clerk_reassigns_a_new_case_to_another_agenda(backend: Back
         .await,
         Err(CaseError::NotAllowed(_))
     ));
+}
+
+async fn every_act_of_staff_on_a_case_is_in_the_applicants_access_log(backend: Backend) {
+    let w = world(backend).await;
+    let id = w.submit("p-1", "Žádost").await;
+    let other = w.submit("p-2", "Jiná").await;
+    w.intake().await;
+    let case = w.case_of(&id).await;
+    let official = staff("o-1", &[&format!("official:{}", case.agenda)]);
+    let clerk = staff("c-1", &["registry_clerk"]);
+    cases::record_read(&w.db, &w.clock, &official, &case, "case_page")
+        .await
+        .unwrap();
+    let case = cases::assign(
+        &w.db,
+        &w.clock,
+        &official,
+        &case.id,
+        case.revision,
+        Some("o-1"),
+    )
+    .await
+    .unwrap();
+    cases::add_note(&w.db, &w.clock, &official, &case.id, "Zavolat žadateli.")
+        .await
+        .unwrap();
+    let case = w.take(&official, &case, "start", None).await.unwrap().case;
+    // A refused move is not logged as made.
+    assert!(w.take(&official, &case, "start", None).await.is_err());
+    let case = w
+        .take(&official, &case, "approve", None)
+        .await
+        .unwrap()
+        .case;
+    let moved = cases::reassign(
+        &w.db,
+        &w.clock,
+        &w.setup.office,
+        &clerk,
+        &w.case_of(&other).await.id,
+        "grants",
+    )
+    .await
+    .unwrap();
+
+    let page = urad_audit::Page {
+        before: None,
+        limit: 50,
+    };
+    let log = urad_audit::for_subject(&w.db, "p-1", page).await.unwrap();
+    let acts: Vec<(&str, &str)> = log
+        .iter()
+        .map(|r| {
+            (
+                r.entry.action.code(),
+                r.entry.details["what"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // Newest first.
+    assert_eq!(
+        acts,
+        [
+            ("decision", "approve"),
+            ("change", "start"),
+            ("change", "note"),
+            ("change", "assigned"),
+            ("read", "case_page"),
+        ]
+    );
+    for r in &log {
+        assert_eq!(r.entry.actor_person_id, "o-1");
+        assert_eq!(r.entry.details["actor_name"], "Úředník o-1");
+        assert_eq!(r.entry.case_id.as_deref(), Some(case.id.as_str()));
+        assert_eq!(r.entry.agenda.as_deref(), Some(case.agenda.as_str()));
+        assert_eq!(r.entry.purpose, cases::PURPOSE_HANDLING);
+    }
+    // The other applicant sees only the clerk's reassignment of theirs.
+    let theirs = urad_audit::for_subject(&w.db, "p-2", page).await.unwrap();
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0].entry.actor_role, "registry_clerk");
+    assert_eq!(theirs[0].entry.purpose, cases::PURPOSE_REGISTRY);
+    assert_eq!(theirs[0].entry.case_id.as_deref(), Some(moved.id.as_str()));
+    let report = urad_audit::verify(&w.db).await.unwrap();
+    assert!(report.holds(), "{}", report.summary());
+    assert_eq!(report.entries, 6);
 }
