@@ -427,6 +427,33 @@ pub async fn receipt(
     Ok(Some(receipt))
 }
 
+/// A received submission with its data, whoever sent it: for the back office, which checks
+/// who may read it (and records that they did) before it asks.
+pub async fn received(
+    db: &Db,
+    submission_id: &str,
+) -> Result<Option<(Receipt, serde_json::Value)>, FilingError> {
+    let row = db
+        .fetch_optional(
+            sql("SELECT id, reference, scope, sequence, received_at, person_id, form_id, form_version, data_sha256, log_index, data \
+                 FROM submission WHERE id = $1")
+            .bind(submission_id),
+        )
+        .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let mut receipt = receipt_from(&row)?;
+    let data: String = row.get("data")?;
+    let data = serde_json::from_str(&data).unwrap_or(serde_json::Value::Null);
+    receipt.attachments = attachments::of_draft(db, submission_id)
+        .await?
+        .iter()
+        .map(Into::into)
+        .collect();
+    Ok(Some((receipt, data)))
+}
+
 /// The receipts of the submissions whose receipt-log leaves are `from`, `from + 1` … (at most
 /// `limit` of them), in log order: what the receipt log is computed from.
 pub async fn receipts_in_log_order(

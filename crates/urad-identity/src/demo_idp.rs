@@ -32,8 +32,11 @@ pub struct DemoPerson {
     pub email: &'static str,
     /// The strongest means this person has (an eObčanka with a chip reaches `high`).
     pub max_loa: Loa,
-    /// A staff role at the office, for officials.
+    /// A staff role at the office, for officials (what the demo page calls them).
     pub role: Option<&'static str>,
+    /// The groups the office's staff provider would assert: the back office's roles
+    /// (`official:<agenda>`, `agenda_lead:<agenda>`, `registry_clerk`, `administrator`).
+    pub groups: &'static [&'static str],
 }
 
 /// Test citizens of various ages, addresses and levels, and demo officials.
@@ -49,6 +52,7 @@ pub const PEOPLE: &[DemoPerson] = &[
         email: "jana.novakova@example.cz",
         max_loa: Loa::High,
         role: None,
+        groups: &[],
     },
     DemoPerson {
         id: "petr-svoboda",
@@ -61,6 +65,7 @@ pub const PEOPLE: &[DemoPerson] = &[
         email: "petr.svoboda@example.cz",
         max_loa: Loa::Substantial,
         role: None,
+        groups: &[],
     },
     DemoPerson {
         id: "eliska-kralova",
@@ -73,6 +78,7 @@ pub const PEOPLE: &[DemoPerson] = &[
         email: "eliska.kralova@example.cz",
         max_loa: Loa::Low,
         role: None,
+        groups: &[],
     },
     DemoPerson {
         id: "karel-dvorak",
@@ -85,6 +91,7 @@ pub const PEOPLE: &[DemoPerson] = &[
         email: "karel.dvorak@example.cz",
         max_loa: Loa::High,
         role: None,
+        groups: &[],
     },
     DemoPerson {
         id: "ursula-urednikova",
@@ -97,6 +104,7 @@ pub const PEOPLE: &[DemoPerson] = &[
         email: "ursula.urednikova@kraj.example.cz",
         max_loa: Loa::High,
         role: Some("official"),
+        groups: &["official:internal-affairs", "official:grants"],
     },
     DemoPerson {
         id: "radek-podatelna",
@@ -109,6 +117,33 @@ pub const PEOPLE: &[DemoPerson] = &[
         email: "radek.podatelny@kraj.example.cz",
         max_loa: Loa::Substantial,
         role: Some("registry_clerk"),
+        groups: &["registry_clerk"],
+    },
+    DemoPerson {
+        id: "libor-vedouci",
+        given_name: "Libor",
+        family_name: "Vedoucí",
+        birthdate: "1971-04-18",
+        street: "28. října 117",
+        locality: "Ostrava",
+        postal_code: "702 18",
+        email: "libor.vedouci@kraj.example.cz",
+        max_loa: Loa::High,
+        role: Some("agenda_lead"),
+        groups: &["agenda_lead:internal-affairs", "agenda_lead:grants"],
+    },
+    DemoPerson {
+        id: "alena-spravcova",
+        given_name: "Alena",
+        family_name: "Správcová",
+        birthdate: "1985-02-27",
+        street: "28. října 117",
+        locality: "Ostrava",
+        postal_code: "702 18",
+        email: "alena.spravcova@kraj.example.cz",
+        max_loa: Loa::High,
+        role: Some("administrator"),
+        groups: &["administrator"],
     },
 ];
 
@@ -135,8 +170,8 @@ impl DemoPerson {
             // the gateway links logins only through such identifiers, never names.
             "verified_id": format!("demo-{}", self.id),
         });
-        if let Some(role) = self.role {
-            c["groups"] = json!([role]);
+        if !self.groups.is_empty() {
+            c["groups"] = json!(self.groups);
         }
         c
     }

@@ -85,6 +85,8 @@ pub(crate) struct Viewer {
     pub loa: Loa,
     pub csrf: String,
     pub id_token: Option<String>,
+    /// The office's roles of a member of staff (from the `groups` claim); `None` for citizens.
+    pub staff: Option<urad_cases::access::Staff>,
 }
 
 tokio::task_local! {
@@ -112,10 +114,12 @@ async fn viewer_of(state: &AppState, headers: &HeaderMap) -> Option<Viewer> {
     let session = sessions::find_by_sid(&state.db, state.clock.as_ref(), &sid)
         .await
         .ok()??;
+    let person_id: String = row.try_get("person_id").ok()?;
     Some(Viewer {
         name: session.claims["name"].as_str().unwrap_or("").to_owned(),
         sid,
-        person_id: row.try_get("person_id").ok()?,
+        staff: urad_cases::access::Staff::from_claims(&person_id, &session.claims),
+        person_id,
         loa: session.loa,
         csrf: row.try_get("csrf").ok()?,
         id_token: row.try_get("id_token").ok()?,

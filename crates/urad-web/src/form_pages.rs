@@ -1355,16 +1355,16 @@ fn next_after(
 // ---------------------------------------------------------------------------------------
 // Check your answers, send, receipt
 
-struct AnswerRow {
-    label: String,
-    value: String,
-    verified: bool,
+pub(crate) struct AnswerRow {
+    pub(crate) label: String,
+    pub(crate) value: String,
+    pub(crate) verified: bool,
 }
 
-struct AnswerGroup {
-    title: String,
-    change_href: String,
-    rows: Vec<AnswerRow>,
+pub(crate) struct AnswerGroup {
+    pub(crate) title: String,
+    pub(crate) change_href: String,
+    pub(crate) rows: Vec<AnswerRow>,
 }
 
 #[derive(Template)]
@@ -1393,6 +1393,56 @@ fn answer_text(form: &FormDefinition, path: &str, value: Option<&Value>, tr: &Tr
                 .map_or(text, |t| t.get(tr.lang).to_owned())
         }
     }
+}
+
+/// The answers of a form's data, step by step, as the check page and the back office show
+/// them; `draft` gives each step's "change" link (none in the back office).
+pub(crate) fn answer_groups(
+    form: &urad_forms::FormDefinition,
+    data: &serde_json::Value,
+    files: &[urad_filing::attachments::Attachment],
+    lang: Lang,
+    id: Option<&str>,
+) -> Vec<AnswerGroup> {
+    let tr = Tr::new(lang);
+    visible_steps(form, data)
+        .iter()
+        .map(|s| AnswerGroup {
+            title: s.title.get(lang).to_owned(),
+            change_href: id
+                .map(|id| paths::step(lang, id, &s.id))
+                .unwrap_or_default(),
+            rows: s
+                .fields
+                .iter()
+                .filter(|p| field_shown(form, p, data))
+                .filter_map(|p| {
+                    let f = form.ui.fields.get(p)?;
+                    Some(AnswerRow {
+                        label: f.label.get(lang).to_owned(),
+                        value: answer_text(form, p, value_at(data, p), &tr),
+                        verified: f.from_identity.is_some() && value_at(data, p).is_some(),
+                    })
+                })
+                .chain(step_slots(form, s, data).into_iter().map(|slot| {
+                    let names: Vec<String> = files
+                        .iter()
+                        .filter(|a| a.slot == slot.id)
+                        .map(|a| format!("{} ({})", a.file_name, file_details(a, lang)))
+                        .collect();
+                    AnswerRow {
+                        label: slot.label.get(lang).to_owned(),
+                        value: if names.is_empty() {
+                            tr.ts("attach-not-attached")
+                        } else {
+                            names.join("; ")
+                        },
+                        verified: false,
+                    }
+                }))
+                .collect(),
+        })
+        .collect()
 }
 
 async fn check_page(
@@ -1431,42 +1481,7 @@ async fn check_page(
             ));
         }
     };
-    let groups = steps
-        .iter()
-        .map(|s| AnswerGroup {
-            title: s.title.get(lang).to_owned(),
-            change_href: paths::step(lang, &id, &s.id),
-            rows: s
-                .fields
-                .iter()
-                .filter(|p| field_shown(form, p, data))
-                .filter_map(|p| {
-                    let f = form.ui.fields.get(p)?;
-                    Some(AnswerRow {
-                        label: f.label.get(lang).to_owned(),
-                        value: answer_text(form, p, value_at(data, p), &tr),
-                        verified: f.from_identity.is_some() && value_at(data, p).is_some(),
-                    })
-                })
-                .chain(step_slots(form, s, data).into_iter().map(|slot| {
-                    let names: Vec<String> = files
-                        .iter()
-                        .filter(|a| a.slot == slot.id)
-                        .map(|a| format!("{} ({})", a.file_name, file_details(a, lang)))
-                        .collect();
-                    AnswerRow {
-                        label: slot.label.get(lang).to_owned(),
-                        value: if names.is_empty() {
-                            tr.ts("attach-not-attached")
-                        } else {
-                            names.join("; ")
-                        },
-                        verified: false,
-                    }
-                }))
-                .collect(),
-        })
-        .collect();
+    let groups = answer_groups(form, data, &files, lang, Some(&id));
     let form_title = form.ui.title.get(lang).to_owned();
     let page = CheckPage {
         layout: layout(

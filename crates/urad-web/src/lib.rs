@@ -4,6 +4,7 @@
 mod account;
 mod api;
 mod assets;
+mod back_office;
 mod bearer_cache;
 mod cache;
 mod demo_idp;
@@ -75,6 +76,8 @@ pub struct Inner {
     pub attachments: Option<urad_filing::attachments::Attachments>,
     /// Access tokens already verified: their claims (`bearer_cache`).
     pub(crate) bearers: bearer_cache::BearerCache,
+    /// The back office's agendas and workflows (`urad_cases`); its pages answer 503 without.
+    pub back_office: Option<Arc<urad_cases::agenda::BackOffice>>,
 }
 
 impl AppState {
@@ -103,6 +106,7 @@ impl AppState {
             receipt_log: urad_filing::receipt_log::ReceiptLog::new(),
             attachments: None,
             bearers: bearer_cache::BearerCache::new(),
+            back_office: None,
         }))
     }
 
@@ -129,6 +133,17 @@ impl AppState {
         let inner = Arc::get_mut(&mut self.0).expect("caches are set before the state is shared");
         inner.keyring = urad_identity::keys::Keyring::new(secs);
         inner.clients = urad_identity::clients::ClientCache::new(secs);
+        self
+    }
+
+    /// Sets the back office's agendas and workflows. Call before the state is shared.
+    ///
+    /// # Panics
+    /// When the state has already been cloned (the router holds clones).
+    pub fn with_back_office(mut self, office: Arc<urad_cases::agenda::BackOffice>) -> AppState {
+        Arc::get_mut(&mut self.0)
+            .expect("the back office is set before the state is shared")
+            .back_office = Some(office);
         self
     }
 
@@ -247,6 +262,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tsa::routes())
         .merge(form_pages::routes())
         .merge(receipt_downloads::routes())
+        .merge(back_office::routes())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

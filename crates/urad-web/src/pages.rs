@@ -172,6 +172,11 @@ impl Layout {
         crate::form_pages::paths::mine(self.lang)
     }
 
+    /// The back office's inbox, for staff.
+    pub fn office_href(&self) -> &'static str {
+        crate::back_office::paths::inbox(self.lang)
+    }
+
     pub fn other_lang(&self) -> Lang {
         self.lang.other()
     }

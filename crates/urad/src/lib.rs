@@ -583,7 +583,8 @@ pub async fn start_with_env(
         .with_cache_secs(args.cache_secs)
         .with_trusted_proxies(args.trusted_proxies.clone())
         .with_forms(forms)
-        .with_attachments(attachments);
+        .with_attachments(attachments)
+        .with_back_office(back_office.office.clone());
     // Reads the receipt log into memory now rather than in the first request that needs it.
     let warm = state.clone();
     tokio::spawn(async move {

@@ -6,6 +6,7 @@ mod harness;
 mod api;
 mod attachments;
 mod audit;
+mod back_office;
 mod binary;
 mod cases;
 mod client_auth;

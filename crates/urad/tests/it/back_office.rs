@@ -1,0 +1,295 @@
+//! The back office's pages over HTTP, as the office's staff use them: who gets in, the inbox,
+//! a case file (its opening recorded in the access log), moves by the workflow, the registry
+//! journal with its CSV export and reassignment — and what each role may not reach.
+
+use crate::harness::{Backend, TestApp};
+use crate::signin::{hidden, Browser};
+use serde_json::json;
+use urad_core::{Lang, ManualClock};
+
+crate::for_both_backends!(
+    staff_handle_a_case_from_the_journal_to_a_decision,
+    nobody_reaches_what_their_role_does_not_allow,
+);
+
+async fn signed_in(app: &TestApp, person: &str) -> Browser {
+    let mut b = Browser::new(&app.base);
+    let demo = b.visit("/ucet/prihlasit").await;
+    let page = b.demo_sign_in(&demo, person, "substantial").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    b
+}
+
+/// A general submission of `person`, received now, and the case intake has taken it in.
+async fn received(app: &TestApp, person: &str) -> (urad_store::Db, String) {
+    let db = app.store.open().await.unwrap();
+    let forms = urad::ContentArgs::dir(crate::harness::content_dir())
+        .forms()
+        .unwrap();
+    let clock = ManualClock::at(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64,
+    );
+    let draft = urad_filing::start_draft(
+        &db,
+        &clock,
+        &forms,
+        person,
+        "obecne-podani",
+        &json!({"sender": {"name": "Jana Nováková", "address": "Hlavní 1, Ostrava"},
+                "subject": "Žádost o informace", "text": "Prosím o informaci."}),
+    )
+    .await
+    .unwrap();
+    let request = urad_filing::SubmitRequest {
+        person_id: person,
+        draft_id: &draft,
+        scope: "form:obecne-podani",
+        lang: Lang::Cs,
+        attachment_limits: Default::default(),
+    };
+    urad_filing::submit(&db, &clock, &forms, "KUMSK", &request)
+        .await
+        .unwrap();
+    // The server's worker takes it in within a second or two.
+    for _ in 0..100 {
+        if let Some(case) = urad_cases::cases::of_submission(&db, &draft).await.unwrap() {
+            return (db, case.id);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the submission was not taken in");
+}
+
+async fn staff_handle_a_case_from_the_journal_to_a_decision(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let (db, case_id) = received(&app, "p-applicant").await;
+
+    // The clerk finds it in the journal, exports it and moves it to the grants agenda.
+    let mut clerk = signed_in(&app, "radek-podatelna").await;
+    let journal = clerk.visit("/urad/podaci-denik").await;
+    assert_eq!(journal.status, 200, "{}", journal.body);
+    let case = urad_cases::cases::get(&db, &case_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(journal.body.contains(&case.reference), "{}", journal.body);
+    let csv = app
+        .client
+        .get(app.url("/urad/podaci-denik.csv"))
+        .header("cookie", clerk.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    assert!(csv.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let text = csv.text().await.unwrap();
+    assert!(
+        text.starts_with("Číslo jednací,Přijato,Formulář,Agenda,Stav\r\n"),
+        "{text}"
+    );
+    assert!(text.contains(&case.reference));
+    let csrf = hidden(&journal.body, "csrf");
+    let moved = clerk
+        .submit(
+            &format!("/urad/podaci-denik/{case_id}/agenda"),
+            &[("csrf".into(), csrf), ("agenda".into(), "grants".into())],
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    assert_eq!(
+        urad_cases::cases::get(&db, &case_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .agenda,
+        "grants"
+    );
+
+    // The official of grants sees it in the inbox, opens it, takes it on and approves it.
+    let mut official = signed_in(&app, "ursula-urednikova").await;
+    let inbox = official.visit("/urad").await;
+    assert_eq!(inbox.status, 200, "{}", inbox.body);
+    assert!(inbox.body.contains(&case.reference), "{}", inbox.body);
+    let page = official.visit(&format!("/urad/spisy/{case_id}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("Žádost o informace"),
+        "the submission's data"
+    );
+    let csrf = hidden(&page.body, "csrf");
+    let revision = hidden(&page.body, "revision");
+    let page = official
+        .submit(
+            &format!("/urad/spisy/{case_id}/prideleni"),
+            &[
+                ("csrf".into(), csrf.clone()),
+                ("revision".into(), revision),
+                ("assign".into(), "me".into()),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let step = |page: &str, t: &str| {
+        vec![
+            ("csrf".to_owned(), csrf.clone()),
+            ("revision".to_owned(), hidden(page, "revision")),
+            ("transition".to_owned(), t.to_owned()),
+        ]
+    };
+    let page = official
+        .submit(
+            &format!("/urad/spisy/{case_id}/krok"),
+            &step(&page.body, "start"),
+        )
+        .await;
+    assert!(page.body.contains("Ve vyřizování"), "{}", page.body);
+    // A stale form (the revision before) is refused, and nothing changes.
+    let stale = official
+        .submit(
+            &format!("/urad/spisy/{case_id}/krok"),
+            &[
+                ("csrf".to_owned(), csrf.clone()),
+                ("revision".to_owned(), "1".to_owned()),
+                ("transition".to_owned(), "approve".to_owned()),
+            ],
+        )
+        .await;
+    assert_eq!(stale.status, 409, "{}", stale.body);
+    let mut approve = step(&page.body, "approve");
+    approve.push(("message".into(), "Podmínky jsou splněny.".into()));
+    let page = official
+        .submit(&format!("/urad/spisy/{case_id}/krok"), &approve)
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let closed = urad_cases::cases::get(&db, &case_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(closed.state, "approved");
+    assert!(closed.closed_at.is_some());
+
+    // The applicant's access log names each official and what they did.
+    let log = urad_audit::for_subject(
+        &db,
+        "p-applicant",
+        urad_audit::Page {
+            before: None,
+            limit: 50,
+        },
+    )
+    .await
+    .unwrap();
+    let acts: Vec<(String, String)> = log
+        .iter()
+        .rev()
+        .map(|r| {
+            (
+                r.entry.actor_role.clone(),
+                r.entry.details["what"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    // Each page view is a read; between them, each act in the order it was made.
+    let made: Vec<(&str, &str)> = acts
+        .iter()
+        .filter(|(_, what)| what != "case_page")
+        .map(|(role, what)| (role.as_str(), what.as_str()))
+        .collect();
+    assert_eq!(
+        made,
+        [
+            ("registry_clerk", "reassigned"),
+            ("official", "assigned"),
+            ("official", "start"),
+            ("official", "approve"),
+        ]
+    );
+    assert!(acts.iter().filter(|(_, w)| w == "case_page").count() >= 1);
+    assert!(log
+        .iter()
+        .any(|r| r.entry.details["actor_name"] == "Uršula Úředníková"));
+    assert!(urad_audit::verify(&db).await.unwrap().holds());
+}
+
+async fn nobody_reaches_what_their_role_does_not_allow(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let (db, case_id) = received(&app, "p-applicant").await;
+    let case = urad_cases::cases::get(&db, &case_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(case.agenda, "internal-affairs");
+
+    // Signed out: to the sign-in, and back.
+    let mut anonymous = Browser::new(&app.base);
+    let page = anonymous.visit("/urad").await;
+    assert!(
+        page.url.contains("/demo-idp/authorize") || page.url.contains("prihlasit"),
+        "{}",
+        page.url
+    );
+
+    // A citizen is signed in but has no role: 403 on every page, the case not even named.
+    let mut citizen = signed_in(&app, "jana-novakova").await;
+    for path in [
+        "/urad",
+        "/urad/podaci-denik",
+        "/urad/podaci-denik.csv",
+        &format!("/urad/spisy/{case_id}"),
+    ] {
+        let page = citizen.visit(path).await;
+        assert_eq!(page.status, 403, "{path}: {}", page.body);
+        assert!(!page.body.contains(&case.reference));
+    }
+    // The clerk keeps the journal but does not read case files.
+    let mut clerk = signed_in(&app, "radek-podatelna").await;
+    let page = clerk.visit(&format!("/urad/spisy/{case_id}")).await;
+    assert_eq!(page.status, 404, "{}", page.body);
+    // An official reads the journal no more than the clerk reads cases.
+    let mut official = signed_in(&app, "ursula-urednikova").await;
+    assert_eq!(official.visit("/urad/podaci-denik").await.status, 403);
+    assert_eq!(official.visit("/urad/podaci-denik.csv").await.status, 403);
+    // The administrator handles no agenda: the case is not found.
+    let mut admin = signed_in(&app, "alena-spravcova").await;
+    assert_eq!(
+        admin.visit(&format!("/urad/spisy/{case_id}")).await.status,
+        404
+    );
+    // A move without the form's CSRF token changes nothing.
+    let page = official
+        .submit(
+            &format!("/urad/spisy/{case_id}/krok"),
+            &[
+                ("revision".into(), case.revision.to_string()),
+                ("transition".into(), "start".into()),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 403, "{}", page.body);
+    assert_eq!(
+        urad_cases::cases::get(&db, &case_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .state,
+        "received"
+    );
+    // No view by the refused roles reached the access log.
+    let log = urad_audit::for_subject(
+        &db,
+        "p-applicant",
+        urad_audit::Page {
+            before: None,
+            limit: 50,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(log.is_empty(), "{log:?}");
+}
