@@ -6,5 +6,6 @@
 pub mod access;
 pub mod agenda;
 pub mod cases;
+pub mod dashboard;
 pub mod deadline;
 pub mod workflow;

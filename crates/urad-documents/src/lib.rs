@@ -10,12 +10,14 @@
 //! download. Rendering is CPU work of a few milliseconds: call it from `spawn_blocking` in
 //! async code.
 //!
-//! Document types: the receipt of a submission ([`receipt`]). `docs/documents.md` tells how to
-//! add one.
+//! Document types: the receipt of a submission ([`receipt`]) and the decision of a case
+//! ([`decision`]). `docs/documents.md` tells how to add one.
 
+pub mod decision;
 pub mod receipt;
 mod world;
 
+pub use decision::{appeal_instruction, decision_pdf, DecisionData, DecisionKind};
 pub use receipt::{receipt_pdf, AttachmentLine, OfficeData, ReceiptData};
 pub use world::DATA_PATH;
 
@@ -106,7 +108,7 @@ pub struct DocumentKind {
 }
 
 /// Every kind of document; each needs its template in the content.
-pub const KINDS: &[DocumentKind] = &[receipt::KIND];
+pub const KINDS: &[DocumentKind] = &[receipt::KIND, decision::KIND];
 
 /// The content folder's document templates, parsed and checked.
 #[derive(Clone)]
@@ -118,7 +120,8 @@ pub struct Documents {
 pub struct PdfMeta<'a> {
     /// A stable identifier of the document (the same receipt always gets the same PDF id).
     pub ident: &'a str,
-    /// The document's creation instant (the receipt's), written into its metadata.
+    /// The document's creation instant (the receipt's; the start of a decision's day of
+    /// issue), written into its metadata.
     pub created: jiff::Timestamp,
 }
 
@@ -220,20 +223,29 @@ impl Documents {
     /// The templates of the demo content, as built into the binary.
     pub fn built_in() -> &'static Documents {
         static BUILT_IN: LazyLock<Documents> = LazyLock::new(|| {
-            let files = [(
-                receipt::KIND.file.to_owned(),
-                ContentFile {
-                    name: "content/documents/receipt.typ (built in)".into(),
-                    text: include_str!("../../../content/documents/receipt.typ").into(),
-                },
-            )];
+            let files = [
+                (
+                    receipt::KIND.file.to_owned(),
+                    ContentFile {
+                        name: "content/documents/receipt.typ (built in)".into(),
+                        text: include_str!("../../../content/documents/receipt.typ").into(),
+                    },
+                ),
+                (
+                    decision::KIND.file.to_owned(),
+                    ContentFile {
+                        name: "content/documents/decision.typ (built in)".into(),
+                        text: include_str!("../../../content/documents/decision.typ").into(),
+                    },
+                ),
+            ];
             Documents::load(&files, "content/documents (built in)")
                 .unwrap_or_else(|e| panic!("the built-in document templates are broken: {e}"))
         });
         &BUILT_IN
     }
 
-    /// Renders the document of kind `file` (`receipt.typ`) with `data` as PDF/A.
+    /// Renders the document of kind `file` (`receipt.typ`, `decision.typ`) with `data` as PDF/A.
     pub fn render(
         &self,
         file: &str,

@@ -211,7 +211,7 @@ impl<'a> TemplateData<'a> {
     }
 }
 
-const MONTHS_EN: [&str; 12] = [
+pub(crate) const MONTHS_EN: [&str; 12] = [
     "January",
     "February",
     "March",

@@ -1,5 +1,8 @@
 //! The receipt as a reader of the PDF sees it: a parseable PDF/A with embedded fonts whose
 //! text says what the data says, and templates whose problems are reported where they are.
+//! The decision's tests are in `tests/decision.rs`, with the helpers of this file.
+
+mod decision;
 
 use crate::receipt::sample;
 use crate::{receipt_pdf, AttachmentLine, Documents, ReceiptData};
@@ -7,7 +10,7 @@ use lopdf::{Document, Object};
 use urad_core::content::ContentFile;
 use urad_core::Lang;
 
-fn parse(pdf: &[u8]) -> Document {
+pub(crate) fn parse(pdf: &[u8]) -> Document {
     assert!(
         pdf.starts_with(b"%PDF-"),
         "not a PDF header: {:?}",
@@ -17,13 +20,13 @@ fn parse(pdf: &[u8]) -> Document {
 }
 
 /// The text of every page, as a PDF reader extracts it (through the fonts' ToUnicode maps).
-fn text_of(doc: &Document) -> String {
+pub(crate) fn text_of(doc: &Document) -> String {
     let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
     doc.extract_text(&pages).expect("the text can be extracted")
 }
 
 /// The XMP metadata packet the catalog points to.
-fn xmp_of(doc: &Document) -> String {
+pub(crate) fn xmp_of(doc: &Document) -> String {
     let catalog = doc.catalog().expect("a catalog");
     let metadata = catalog
         .get(b"Metadata")
@@ -41,8 +44,55 @@ fn xmp_of(doc: &Document) -> String {
 
 /// Text without the line breaks and spaces a PDF's layout puts between words, so that a
 /// phrase is found wherever lines were broken.
-fn squeezed(text: &str) -> String {
+pub(crate) fn squeezed(text: &str) -> String {
     text.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// The XMP metadata declares PDF/A-2a and the title has `title_has` (the reference number).
+pub(crate) fn assert_pdf_a(doc: &Document, title_has: &str) {
+    let xmp = xmp_of(doc);
+    assert!(
+        xmp.contains("<pdfaid:part>2</pdfaid:part>") || xmp.contains("pdfaid:part=\"2\""),
+        "XMP declares PDF/A part 2: {xmp}"
+    );
+    assert!(
+        xmp.contains("<pdfaid:conformance>A</pdfaid:conformance>")
+            || xmp.contains("pdfaid:conformance=\"A\""),
+        "XMP declares conformance A: {xmp}"
+    );
+    let title = xmp
+        .split("<dc:title>")
+        .nth(1)
+        .and_then(|t| t.split("</dc:title>").next())
+        .unwrap_or_else(|| panic!("XMP has a dc:title: {xmp}"));
+    assert!(
+        title.contains(title_has),
+        "the title names `{title_has}`: {title}"
+    );
+}
+
+/// Every font the document uses is embedded; returns how many there are.
+pub(crate) fn assert_fonts_embedded(doc: &Document) -> usize {
+    let mut fonts = 0;
+    for object in doc.objects.values() {
+        let Ok(dict) = object.as_dict() else { continue };
+        if dict.get(b"Type").and_then(Object::as_name).ok() != Some(b"FontDescriptor".as_slice()) {
+            continue;
+        }
+        fonts += 1;
+        let name = dict
+            .get(b"FontName")
+            .and_then(Object::as_name)
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .unwrap_or_default();
+        assert!(
+            [b"FontFile".as_slice(), b"FontFile2", b"FontFile3"]
+                .iter()
+                .any(|key| dict.has(key)),
+            "font {name} is embedded"
+        );
+    }
+    fonts
 }
 
 #[test]
@@ -56,20 +106,7 @@ fn the_receipt_is_a_pdf_a_with_its_facts_in_czech_and_english() {
         "a receipt with two attachments fits one page"
     );
 
-    let xmp = xmp_of(&doc);
-    assert!(
-        xmp.contains("<pdfaid:part>2</pdfaid:part>") || xmp.contains("pdfaid:part=\"2\""),
-        "XMP declares PDF/A part 2: {xmp}"
-    );
-    assert!(
-        xmp.contains("<pdfaid:conformance>A</pdfaid:conformance>")
-            || xmp.contains("pdfaid:conformance=\"A\""),
-        "XMP declares conformance A: {xmp}"
-    );
-    assert!(
-        xmp.contains(&data.reference),
-        "the title names the reference: {xmp}"
-    );
+    assert_pdf_a(&doc, &data.reference);
 
     let text = text_of(&doc);
     let flat = squeezed(&text);
@@ -119,25 +156,7 @@ fn the_receipt_is_a_pdf_a_with_its_facts_in_czech_and_english() {
 fn every_font_is_embedded() {
     let pdf = receipt_pdf(&sample(), Lang::En).unwrap();
     let doc = parse(&pdf);
-    let mut fonts = 0;
-    for object in doc.objects.values() {
-        let Ok(dict) = object.as_dict() else { continue };
-        if dict.get(b"Type").and_then(Object::as_name).ok() != Some(b"FontDescriptor".as_slice()) {
-            continue;
-        }
-        fonts += 1;
-        let name = dict
-            .get(b"FontName")
-            .and_then(Object::as_name)
-            .map(|n| String::from_utf8_lossy(n).into_owned())
-            .unwrap_or_default();
-        assert!(
-            [b"FontFile".as_slice(), b"FontFile2", b"FontFile3"]
-                .iter()
-                .any(|key| dict.has(key)),
-            "font {name} is embedded"
-        );
-    }
+    let fonts = assert_fonts_embedded(&doc);
     assert!(
         fonts >= 2,
         "the serif and the monospace fonts are used ({fonts})"
@@ -227,7 +246,7 @@ fn many_attachments_flow_onto_more_pages() {
     assert!(text.contains("priloha-0.jpg") && text.contains("priloha-49.jpg"));
 }
 
-fn template(name: &str, text: &str) -> Vec<(String, ContentFile)> {
+pub(crate) fn template(name: &str, text: &str) -> Vec<(String, ContentFile)> {
     vec![(
         name.to_owned(),
         ContentFile {
@@ -237,8 +256,27 @@ fn template(name: &str, text: &str) -> Vec<(String, ContentFile)> {
     )]
 }
 
-fn built_in_receipt() -> String {
+/// The template `name` with `text`, and the built-in templates of the other kinds: what a
+/// test of one template loads, so that the others are not reported missing.
+pub(crate) fn templates_with(name: &str, text: &str) -> Vec<(String, ContentFile)> {
+    let mut files = template(name, text);
+    for (kind, built_in) in [
+        ("receipt.typ", built_in_receipt()),
+        ("decision.typ", built_in_decision()),
+    ] {
+        if kind != name {
+            files.extend(template(kind, &built_in));
+        }
+    }
+    files
+}
+
+pub(crate) fn built_in_receipt() -> String {
     include_str!("../../../content/documents/receipt.typ").to_owned()
+}
+
+pub(crate) fn built_in_decision() -> String {
+    include_str!("../../../content/documents/decision.typ").to_owned()
 }
 
 #[test]
@@ -253,7 +291,8 @@ fn a_template_that_does_not_compile_is_reported_with_file_and_line() {
         .position(|l| l.contains("oops"))
         .expect("the broken line")
         + 1;
-    let errors = match Documents::load(&template("receipt.typ", &broken), "content/documents") {
+    let errors = match Documents::load(&templates_with("receipt.typ", &broken), "content/documents")
+    {
         Ok(_) => panic!("a broken template is refused"),
         Err(e) => e.0,
     };
@@ -268,7 +307,7 @@ fn a_template_that_does_not_compile_is_reported_with_file_and_line() {
 #[test]
 fn a_template_reading_a_field_the_data_lacks_is_reported() {
     let broken = built_in_receipt().replacen("data.reference", "data.refrence", 1);
-    let errors = Documents::load(&template("receipt.typ", &broken), "content/documents")
+    let errors = Documents::load(&templates_with("receipt.typ", &broken), "content/documents")
         .err()
         .expect("refused")
         .0;
@@ -279,7 +318,7 @@ fn a_template_reading_a_field_the_data_lacks_is_reported() {
 #[test]
 fn a_syntax_error_is_reported_at_its_line() {
     let errors = Documents::load(
-        &template(
+        &templates_with(
             "receipt.typ",
             "#let data = json(\"/data.json\")\n\n#let x = (\n",
         ),
@@ -301,7 +340,7 @@ fn a_template_cannot_read_files_or_use_packages() {
         // No ambient clock: a document's dates come in its data.
         ("#datetime.today().display()", ""),
     ] {
-        let errors = Documents::load(&template("receipt.typ", text), "content/documents")
+        let errors = Documents::load(&templates_with("receipt.typ", text), "content/documents")
             .err()
             .unwrap_or_else(|| panic!("`{text}` is refused"))
             .0;
@@ -312,7 +351,7 @@ fn a_template_cannot_read_files_or_use_packages() {
 #[test]
 fn a_font_the_binary_lacks_is_a_problem_of_the_template() {
     let text = "#set text(font: \"Arial\")\nHello";
-    let errors = Documents::load(&template("receipt.typ", text), "content/documents")
+    let errors = Documents::load(&templates_with("receipt.typ", text), "content/documents")
         .err()
         .expect("refused")
         .0;
@@ -328,7 +367,7 @@ fn a_missing_receipt_template_or_a_stray_file_is_reported() {
         .0;
     assert_eq!(errors[0].file, "content/documents/receipt.typ");
     assert!(errors[0].message.contains("missing"));
-    let mut files = template("receipt.typ", &built_in_receipt());
+    let mut files = templates_with("receipt.typ", &built_in_receipt());
     files.extend(template("notes.txt", "x"));
     let errors = Documents::load(&files, "content/documents")
         .err()
@@ -339,7 +378,7 @@ fn a_missing_receipt_template_or_a_stray_file_is_reported() {
 
 #[test]
 fn templates_may_import_shared_modules_of_the_folder() {
-    let mut files = template(
+    let mut files = templates_with(
         "receipt.typ",
         "#import \"letterhead.typ\": head\n#let data = json(\"/data.json\")\n#head(data.reference)",
     );

@@ -145,12 +145,18 @@ async fn a_submission_gets_a_pdf_receipt_of_what_was_received(backend: Backend) 
     assert!(!text.contains("Thestampisadded"), "{text}");
 }
 
-/// A copy of the repository's content whose receipt template is `receipt`.
+/// A copy of the repository's content whose receipt template is `receipt` (the other
+/// templates as they are).
 fn content_with_receipt(receipt: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     harness::copy_catalogue(dir.path());
     std::fs::create_dir_all(dir.path().join("documents")).unwrap();
     std::fs::write(dir.path().join("documents/receipt.typ"), receipt).unwrap();
+    std::fs::copy(
+        harness::content_dir().join("documents/decision.typ"),
+        dir.path().join("documents/decision.typ"),
+    )
+    .unwrap();
     dir
 }
 
@@ -211,5 +217,5 @@ fn a_content_folder_without_templates_uses_the_built_in_ones() {
     let dir = tempfile::tempdir().unwrap();
     harness::copy_catalogue(dir.path());
     let documents = ContentArgs::dir(dir.path()).documents().unwrap();
-    assert_eq!(documents.len(), 1);
+    assert_eq!(documents.len(), urad_documents::KINDS.len());
 }
