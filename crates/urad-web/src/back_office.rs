@@ -514,9 +514,7 @@ async fn case_page(
             );
         }
     };
-    let form = state
-        .forms
-        .version(&receipt.form_id, receipt.form_version);
+    let form = state.forms.version(&receipt.form_id, receipt.form_version);
     let files: Vec<urad_filing::attachments::Attachment> =
         urad_filing::attachments::list(&state.db, &case.applicant_id, &case.submission_id)
             .await

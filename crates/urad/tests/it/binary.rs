@@ -179,7 +179,7 @@ fn the_binary_carries_the_demo_content_for_anywhere_else() {
     assert!(text.starts_with(&format!("{services} services")), "{text}");
     assert!(
         text.contains(
-            " 2 clients, 5 forms, 1 document template, 1 back-office workflow: all valid"
+            " 2 clients, 5 forms, 2 document templates, 1 back-office workflow: all valid"
         ),
         "{text}"
     );
