@@ -82,6 +82,10 @@ struct RawAgenda {
     /// Days within which a decision is due (správní řád § 71: 30 days, 60 in complex cases).
     #[serde(default = "default_decision_days")]
     decision_days: u32,
+    /// The ministry that decides appeals against the agenda's decisions, as the instruction on
+    /// appeal names it: in Czech in the dative (`Ministerstvu dopravy`), in English with its
+    /// article (`the Ministry of Transport`).
+    appeal_to: urad_core::Text,
 }
 
 fn default_decision_days() -> u32 {
@@ -98,6 +102,11 @@ struct AgendasFile {
     /// The agenda that receives submissions whose form names no agenda (the general
     /// submission), until the registry clerk reassigns them.
     default: String,
+    /// Where decisions are issued (místo vydání): `Ostrava`.
+    issued_in: String,
+    /// The office as the instruction on appeal names it: in Czech in the genitive
+    /// (`Krajského úřadu Moravskoslezského kraje`).
+    appeal_office: urad_core::Text,
     agenda: Vec<RawAgenda>,
 }
 
@@ -109,12 +118,15 @@ pub struct AgendaSettings {
     pub retention: Retention,
     pub completion_days: u32,
     pub decision_days: u32,
+    pub appeal_to: urad_core::Text,
 }
 
 /// The back office's configuration: agendas and workflows, checked together.
 #[derive(Clone, Debug)]
 pub struct BackOffice {
     pub default_agenda: String,
+    pub issued_in: String,
+    pub appeal_office: urad_core::Text,
     pub agendas: BTreeMap<String, AgendaSettings>,
     pub workflows: Workflows,
 }
@@ -145,6 +157,8 @@ impl BackOffice {
         let raw: Option<AgendasFile> = parse(agendas, &mut errors);
         let mut settings = BTreeMap::new();
         let mut default_agenda = String::new();
+        let mut issued_in = String::new();
+        let mut appeal_office = urad_core::Text::default();
         if let Some(raw) = raw {
             let mut problem = |field: &str, message: String| {
                 errors.push(file_error_field(&agendas.name, field, message))
@@ -187,6 +201,7 @@ impl BackOffice {
                             retention,
                             completion_days: a.completion_days,
                             decision_days: a.decision_days,
+                            appeal_to: a.appeal_to,
                         },
                     )
                     .is_some()
@@ -201,6 +216,8 @@ impl BackOffice {
                 );
             }
             default_agenda = raw.default;
+            issued_in = raw.issued_in;
+            appeal_office = raw.appeal_office;
         }
         if workflow_files.is_empty() {
             errors.push(file_error(
@@ -211,6 +228,8 @@ impl BackOffice {
         if errors.is_empty() {
             Ok(BackOffice {
                 default_agenda,
+                issued_in,
+                appeal_office,
                 agendas: settings,
                 workflows,
             })
@@ -307,15 +326,19 @@ mod tests {
             "agendas.toml",
             r#"
 default = "nowhere"
+issued_in = "Ostrava"
+appeal_office = { cs = "Krajského úřadu", en = "the Regional Office" }
 [[agenda]]
 key = "grants"
 workflow = "no-such-workflow"
 retention = "V5"
+appeal_to = { cs = "Ministerstvu", en = "the Ministry" }
 [[agenda]]
 key = "not-in-catalogue"
 workflow = "administrative-procedure"
 retention = "S 5"
 completion_days = 0
+appeal_to = { cs = "Ministerstvu", en = "the Ministry" }
 "#,
         );
         let errors = BackOffice::load(&agendas, &[shipped_workflow()], &["grants"])

@@ -39,6 +39,10 @@ pub enum CaseError {
     Deadline(#[from] DeadlineError),
     #[error("the access log refused the entry: {0}")]
     Audit(String),
+    /// Something the move needs is not available now (a document that cannot be rendered,
+    /// a submission that cannot be read).
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -77,7 +81,7 @@ impl CaseError {
                 "Přístup se nepodařilo zaznamenat, proto se neprovedl.",
                 "The access could not be recorded, so it was not made.",
             ),
-            CaseError::Store(_) => (
+            CaseError::Store(_) | CaseError::Unavailable(_) => (
                 "Spis se teď nepodařilo uložit ani načíst; zkuste to prosím znovu.",
                 "The case could not be saved or loaded now; please try again.",
             ),
@@ -816,6 +820,9 @@ pub struct Move<'a> {
     pub days: Option<u32>,
     /// For `decide`: the reasoning (odůvodnění) the decision document carries.
     pub reasoning: Option<&'a str>,
+    /// For `decide`: the decision as issued, a PDF/A document (rendered by the caller, who
+    /// has the templates); stored with the move, in the same write.
+    pub document: Option<&'a [u8]>,
 }
 
 /// What a move did.
@@ -911,7 +918,27 @@ pub async fn take(
             );
             request = Some(r);
         }
-        Some(Action::Decide) => {}
+        Some(Action::Decide) => {
+            let Some(pdf) = input.document.filter(|d| d.starts_with(b"%PDF-")) else {
+                return Err(CaseError::Invalid("the decision document is missing"));
+            };
+            use base64::Engine as _;
+            use sha2::Digest as _;
+            statements.push(
+                sql("INSERT INTO decision (id, case_id, applicant_id, kind, reference, issued_at, issued_by, pdf_base64, pdf_sha256) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                .bind(new_id())
+                .bind(case_id)
+                .bind(&case.applicant_id)
+                .bind(t.decision.map_or("", DecisionKind::code))
+                .bind(&case.reference)
+                .bind(now)
+                .bind(&staff.person_id)
+                .bind(base64::engine::general_purpose::STANDARD.encode(pdf))
+                .bind(hex(&sha2::Sha256::digest(pdf)))
+                .only_if_previous_changed(),
+            );
+        }
         Some(Action::CompletionAnswered | Action::CompletionLapsed) | None => {}
     }
     let body = match (&request, input.reasoning) {
@@ -961,6 +988,64 @@ fn year_in_office(now: i64) -> i16 {
     jiff::Timestamp::from_second(now)
         .map(|t| t.to_zoned(tz).year())
         .unwrap_or(1970)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A decision as the applicant's inbox lists it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Decision {
+    pub id: String,
+    pub case_id: String,
+    pub kind: String,
+    pub reference: String,
+    pub issued_at: i64,
+    pub pdf_sha256: String,
+}
+
+/// The decision of a case, if one was issued (for staff and for the applicant's pages, who
+/// check access themselves).
+pub async fn decision_of_case(db: &Db, case_id: &str) -> Result<Option<Decision>, CaseError> {
+    let row = db
+        .fetch_optional(
+            sql("SELECT id, case_id, kind, reference, issued_at, pdf_sha256 FROM decision WHERE case_id = $1")
+                .bind(case_id),
+        )
+        .await?;
+    row.map(|r| {
+        Ok(Decision {
+            id: r.get("id")?,
+            case_id: r.get("case_id")?,
+            kind: r.get("kind")?,
+            reference: r.get("reference")?,
+            issued_at: r.get("issued_at")?,
+            pdf_sha256: r.get("pdf_sha256")?,
+        })
+    })
+    .transpose()
+}
+
+/// The PDF of a decision issued to `applicant_id`; `None` for anybody else's.
+pub async fn decision_pdf(
+    db: &Db,
+    applicant_id: &str,
+    case_id: &str,
+) -> Result<Option<Vec<u8>>, CaseError> {
+    let row = db
+        .fetch_optional(
+            sql("SELECT pdf_base64 FROM decision WHERE case_id = $1 AND applicant_id = $2")
+                .bind(case_id)
+                .bind(applicant_id),
+        )
+        .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    use base64::Engine as _;
+    let text: String = row.get("pdf_base64")?;
+    Ok(base64::engine::general_purpose::STANDARD.decode(text).ok())
 }
 
 fn kind_of(action: Option<Action>) -> &'static str {

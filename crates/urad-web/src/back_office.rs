@@ -208,7 +208,10 @@ fn case_error(state: &AppState, lang: Lang, headers: &HeaderMap, e: &CaseError) 
             headers,
             Some(state.catalog.clone()),
         )),
-        CaseError::Store(_) | CaseError::Audit(_) | CaseError::Deadline(_) => {
+        CaseError::Store(_)
+        | CaseError::Audit(_)
+        | CaseError::Deadline(_)
+        | CaseError::Unavailable(_) => {
             tracing::error!(error = %e, "the back office failed");
             no_store(error_page_with(
                 lang,
@@ -254,7 +257,7 @@ fn state_name(office: &BackOffice, case: &CaseFile, lang: Lang) -> String {
 }
 
 /// A Prague date (`YYYY-MM-DD`) as people write it.
-fn day_text(day: &str, lang: Lang) -> String {
+pub(crate) fn day_text(day: &str, lang: Lang) -> String {
     let mut parts = day.split('-');
     match (parts.next(), parts.next(), parts.next(), lang) {
         (Some(y), Some(m), Some(d), Lang::Cs) => format!(
@@ -684,12 +687,17 @@ async fn case_post(
                     }
                 },
             };
+            let document = match decision_document(&state, &office, &staff, &id, &form).await {
+                Ok(d) => d,
+                Err(e) => return case_error(&state, lang, &headers, &e),
+            };
             let m = Move {
                 transition: &form.transition,
                 revision: form.revision,
                 message: Some(form.message.as_str()),
                 days,
                 reasoning: Some(form.message.as_str()).filter(|m| !m.trim().is_empty()),
+                document: document.as_deref(),
             };
             cases::take(db, clock, &office, &staff, &id, &m)
                 .await
@@ -708,6 +716,97 @@ async fn case_post(
         Ok(()) => see_other(&here),
         Err(e) => case_error(&state, lang, &headers, &e),
     }
+}
+
+/// For a move that issues a decision: the decision as a PDF/A document, in Czech (the
+/// binding language), from the decision template; `None` for every other move.
+async fn decision_document(
+    state: &AppState,
+    office: &BackOffice,
+    staff: &Staff,
+    case_id: &str,
+    form: &CaseForm,
+) -> Result<Option<Vec<u8>>, CaseError> {
+    use urad_cases::workflow::{Action, DecisionKind};
+    let case = cases::for_staff(&state.db, staff, case_id).await?;
+    let Some(t) = office.workflow(&case.agenda).transition(&form.transition) else {
+        return Ok(None);
+    };
+    let (Some(Action::Decide), Some(kind)) = (t.action, t.decision) else {
+        return Ok(None);
+    };
+    let kind = match kind {
+        DecisionKind::Approve => urad_documents::DecisionKind::Approve,
+        DecisionKind::Reject => urad_documents::DecisionKind::Reject,
+        DecisionKind::Stop => urad_documents::DecisionKind::Stop,
+    };
+    let (receipt, data) = urad_filing::received(&state.db, &case.submission_id)
+        .await
+        .map_err(|e| CaseError::Unavailable(format!("the submission cannot be read: {e}")))?
+        .ok_or(CaseError::NotFound)?;
+    let form_def = state.forms.version(&receipt.form_id, receipt.form_version);
+    // The applicant as the form names them: the fields the office's forms use for it.
+    let text_at = |paths: &[&str]| {
+        paths
+            .iter()
+            .find_map(|p| {
+                p.split('.')
+                    .try_fold(&data, |v, k| v.get(k))
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned)
+            })
+            .unwrap_or_default()
+    };
+    let service = form_def
+        .and_then(|f| f.ui.service.as_deref())
+        .and_then(|s| state.catalog.service(s));
+    let catalogue_office = &state.catalog.office;
+    let settings = office.agenda(&case.agenda);
+    let now = state.clock.now();
+    let tz = jiff::tz::TimeZone::get("Europe/Prague").unwrap_or(jiff::tz::TimeZone::UTC);
+    let reasoning = form.message.trim().to_owned();
+    let data = urad_documents::DecisionData {
+        office: urad_documents::OfficeData {
+            name: catalogue_office.name.clone(),
+            address: catalogue_office.address.clone(),
+            data_box: catalogue_office.data_box.clone(),
+        },
+        reference: case.reference.clone(),
+        issued_on: jiff::Timestamp::from_second(now)
+            .map(|t| t.to_zoned(tz).date())
+            .unwrap_or_default(),
+        issued_in: office.issued_in.clone(),
+        applicant_name: text_at(&["applicant.name", "sender.name", "name"]),
+        applicant_address: text_at(&["applicant.address", "sender.address", "address"]),
+        subject: form_def.map_or_else(
+            || urad_core::Text::new(receipt.form_id.clone(), receipt.form_id.clone()),
+            |f| f.ui.title.clone(),
+        ),
+        kind,
+        operative: urad_core::Text::default(),
+        // Written in Czech; the English rendering says it is not translated.
+        reasoning: urad_core::Text::new(reasoning, String::new()),
+        appeal: urad_documents::appeal_instruction(
+            kind,
+            &settings.appeal_to,
+            &office.appeal_office,
+        ),
+        official_name: staff.name.clone(),
+        official_function: urad_core::Text::new("oprávněná úřední osoba", "authorised official"),
+        legal_basis: service
+            .map(|s| {
+                s.legal_basis
+                    .iter()
+                    .map(|l| urad_core::Text::new(l.clone(), l.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    tokio::task::spawn_blocking(move || urad_documents::decision_pdf(&data, Lang::Cs))
+        .await
+        .map_err(|e| CaseError::Unavailable(format!("rendering the decision stopped: {e}")))?
+        .map(Some)
+        .map_err(|e| CaseError::Unavailable(format!("the decision cannot be rendered: {e}")))
 }
 
 // ---------------------------------------------------------------------------------------

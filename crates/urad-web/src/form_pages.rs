@@ -1662,6 +1662,8 @@ struct ReceiptPage {
     receipt_pdf_href: Option<String>,
     /// The files the submission carries: name, size and type, SHA-256.
     files: Vec<(String, String, String)>,
+    /// The case the submission opened in the back office, once it has.
+    case: Option<crate::applicant_cases::CaseView>,
 }
 
 /// The title of a form version, or its id when it is no longer offered.
@@ -1794,8 +1796,13 @@ async fn submission_view(
     } else {
         paths::detail(lang.other(), &id)
     };
+    let case = match &receipt {
+        Some(r) => crate::applicant_cases::view(&state, &person, &r.id, lang).await,
+        None => None,
+    };
     let page = match (&receipt, &draft) {
         (Some(r), _) => ReceiptPage {
+            case,
             layout: layout(
                 &state,
                 lang,
@@ -1849,6 +1856,7 @@ async fn submission_view(
             receipt_file_href: None,
             receipt_pdf_href: None,
             files: Vec::new(),
+            case: None,
         },
         _ => return not_found(&state, lang, &headers),
     };
@@ -1884,6 +1892,7 @@ struct MinePage {
     drafts: Vec<DraftRow>,
     submissions: Vec<SubmissionRow>,
     forms: Vec<(String, String)>,
+    who_accessed_href: &'static str,
 }
 
 async fn mine(State(state): State<AppState>, lang: Lang) -> Response {
@@ -1904,6 +1913,7 @@ async fn mine(State(state): State<AppState>, lang: Lang) -> Response {
         csrf: String::new(),
         drafts: Vec::new(),
         submissions: Vec::new(),
+        who_accessed_href: crate::applicant_cases::paths::who_accessed(lang),
         forms: state
             .forms
             .all_latest()

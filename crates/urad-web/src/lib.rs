@@ -3,6 +3,7 @@
 
 mod account;
 mod api;
+mod applicant_cases;
 mod assets;
 mod back_office;
 mod bearer_cache;
@@ -263,6 +264,7 @@ pub fn router(state: AppState) -> Router {
         .merge(form_pages::routes())
         .merge(receipt_downloads::routes())
         .merge(back_office::routes())
+        .merge(applicant_cases::routes())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

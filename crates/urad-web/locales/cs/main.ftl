@@ -351,3 +351,46 @@ office-journal-only-title = Jen pro podatelnu
 office-journal-only-text = Podací deník vede podatelna; vaše role k němu přístup nemá.
 office-csrf-title = Formulář vypršel
 office-csrf-text = Formulář byl odeslán z neplatné nebo staré stránky. Načtěte spis znovu a krok zopakujte.
+
+## The applicant's case
+case-heading = Vyřizování na úřadě
+case-state = Stav
+case-request-heading = Úřad vás žádá o doplnění
+case-request-until = Doplňte prosím nejpozději do
+case-complete = Doplnit podání
+case-completion-subject = Doplnění podání č. j. { $reference }
+case-decision-pdf = Stáhnout rozhodnutí (PDF)
+case-progress = Průběh vyřizování
+case-event-opened = Úřad podání převzal k vyřízení
+case-event-completion-requested = Úřad vás vyzval k doplnění
+case-event-completed = Podání jste doplnili
+case-event-lapsed = Lhůta k doplnění uplynula
+case-event-decided = Úřad rozhodl
+case-event-moved = { $state }
+
+## Who accessed my data
+access-title = Kdo viděl moje údaje
+access-intro = Každé nahlédnutí úředníka kraje do vašich údajů a každá jejich změna se zaznamenává do deníku, který nelze nepozorovaně upravit. Zde vidíte, kdo, kdy, v jaké agendě a proč.
+access-none = Do vašich údajů zatím nikdo z úřadu nenahlížel.
+access-when = Kdy
+access-who = Kdo
+access-what = Co
+access-agenda = Agenda
+access-purpose = Účel
+access-older = Starší záznamy
+access-an-official = Úředník kraje
+access-role-official = úředník agendy
+access-role-agenda_lead = vedoucí agendy
+access-role-registry_clerk = podatelna
+access-role-administrator = správce systému
+access-what-case-page = nahlédl do spisu
+access-what-assigned = převzal spis k vyřízení
+access-what-note = doplnil interní poznámku
+access-what-start = zahájil vyřizování
+access-what-request-completion = vyzval vás k doplnění
+access-what-approve = rozhodl: vyhověno
+access-what-reject = rozhodl: zamítnuto
+access-what-stop = zastavil řízení
+access-what-reassigned = předal podání do jiné agendy
+access-purpose-case-handling = vyřízení vašeho podání
+access-purpose-registry-journal = vedení podacího deníku

@@ -349,3 +349,46 @@ office-journal-only-title = For the filing office only
 office-journal-only-text = The filing office keeps the registry journal; your role has no access to it.
 office-csrf-title = The form has expired
 office-csrf-text = The form was sent from an invalid or old page. Load the case again and repeat the step.
+
+## The applicant's case
+case-heading = Handling at the office
+case-state = State
+case-request-heading = The office asks you to complete your submission
+case-request-until = Please complete it by
+case-complete = Complete the submission
+case-completion-subject = Completion of submission ref. { $reference }
+case-decision-pdf = Download the decision (PDF)
+case-progress = How it goes
+case-event-opened = The office took the submission in
+case-event-completion-requested = The office asked you to complete it
+case-event-completed = You completed the submission
+case-event-lapsed = The time to complete it passed
+case-event-decided = The office decided
+case-event-moved = { $state }
+
+## Who accessed my data
+access-title = Who accessed my data
+access-intro = Every time an official of the region looks at or changes your data, it is written to a log that cannot be altered unnoticed. Here you see who, when, in which agenda and why.
+access-none = Nobody at the office has looked at your data yet.
+access-when = When
+access-who = Who
+access-what = What
+access-agenda = Agenda
+access-purpose = Purpose
+access-older = Older entries
+access-an-official = An official of the region
+access-role-official = official of the agenda
+access-role-agenda_lead = head of the agenda
+access-role-registry_clerk = filing office
+access-role-administrator = system administrator
+access-what-case-page = opened the case
+access-what-assigned = took the case on
+access-what-note = added an internal note
+access-what-start = started handling it
+access-what-request-completion = asked you to complete it
+access-what-approve = decided: approved
+access-what-reject = decided: rejected
+access-what-stop = stopped the proceedings
+access-what-reassigned = moved the submission to another agenda
+access-purpose-case-handling = handling your submission
+access-purpose-registry-journal = keeping the registry journal

@@ -10,6 +10,7 @@ use urad_core::{Lang, ManualClock};
 crate::for_both_backends!(
     staff_handle_a_case_from_the_journal_to_a_decision,
     nobody_reaches_what_their_role_does_not_allow,
+    the_applicant_completes_through_the_portal_gets_the_decision_and_sees_who_looked,
 );
 
 async fn signed_in(app: &TestApp, person: &str) -> Browser {
@@ -292,4 +293,206 @@ async fn nobody_reaches_what_their_role_does_not_allow(backend: Backend) {
     .await
     .unwrap();
     assert!(log.is_empty(), "{log:?}");
+}
+
+/// The gateway's person id of a demo person who has signed in.
+async fn person_id(db: &urad_store::Db, demo_person: &str) -> String {
+    db.fetch_optional(
+        urad_store::sql("SELECT person_id FROM person_identity WHERE upstream = 'demo' AND upstream_subject = $1")
+            .bind(format!("demo-{demo_person}")),
+    )
+    .await
+    .unwrap()
+    .expect("signed in before")
+    .get("person_id")
+    .unwrap()
+}
+
+async fn the_applicant_completes_through_the_portal_gets_the_decision_and_sees_who_looked(
+    backend: Backend,
+) {
+    let app = TestApp::start(backend).await;
+    let mut jana = signed_in(&app, "jana-novakova").await;
+    let db = app.store.open().await.unwrap();
+    let jana_id = person_id(&db, "jana-novakova").await;
+    let (db, case_id) = received(&app, &jana_id).await;
+    let submission = urad_cases::cases::get(&db, &case_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .submission_id;
+    let detail = format!("/moje-podani/{submission}");
+    let page = jana.visit(&detail).await;
+    assert!(
+        page.body.contains("Přijato, čeká na vyřízení"),
+        "{}",
+        page.body
+    );
+
+    // The official asks for a power of attorney, within 10 days.
+    let mut official = signed_in(&app, "ursula-urednikova").await;
+    let page = official.visit(&format!("/urad/spisy/{case_id}")).await;
+    let csrf = hidden(&page.body, "csrf");
+    let move_to = |page: &str, t: &str, extra: &[(&str, &str)]| {
+        let mut form = vec![
+            ("csrf".to_owned(), csrf.clone()),
+            ("revision".to_owned(), hidden(page, "revision")),
+            ("transition".to_owned(), t.to_owned()),
+        ];
+        form.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        form
+    };
+    let page = official
+        .submit(
+            &format!("/urad/spisy/{case_id}/krok"),
+            &move_to(&page.body, "start", &[]),
+        )
+        .await;
+    let asked = move_to(
+        &page.body,
+        "request-completion",
+        &[("message", "Doložte prosím plnou moc."), ("days", "10")],
+    );
+    let page = official
+        .submit(&format!("/urad/spisy/{case_id}/krok"), &asked)
+        .await;
+    assert!(page.body.contains("Čeká na doplnění"), "{}", page.body);
+
+    // Jana sees the request on her submission's page and answers it with a submission.
+    let page = jana.visit(&detail).await;
+    assert!(
+        page.body.contains("Doložte prosím plnou moc."),
+        "{}",
+        page.body
+    );
+    let action = format!("/moje-podani/{submission}/doplnit/");
+    let start = page
+        .body
+        .split("action=\"")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap().to_owned())
+        .find(|a| a.starts_with(&action))
+        .expect("the answer form");
+    let answer = jana
+        .submit(&start, &[("csrf".into(), hidden(&page.body, "csrf"))])
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert!(
+        answer.url.contains("/krok/"),
+        "to the form's first step: {}",
+        answer.url
+    );
+    let draft = answer
+        .url
+        .split("/moje-podani/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    // (The form's steps are tested elsewhere; its data is filled in directly here.)
+    let forms = urad::ContentArgs::dir(crate::harness::content_dir())
+        .forms()
+        .unwrap();
+    let clock = urad_core::SystemClock;
+    urad_filing::save_draft(
+        &db,
+        &clock,
+        &jana_id,
+        &draft,
+        &json!({"sender": {"name": "Jana Nováková", "address": "Nádražní 12, Ostrava"},
+                "subject": "Doplnění", "text": "Přikládám plnou moc."}),
+    )
+    .await
+    .unwrap();
+    let request = urad_filing::SubmitRequest {
+        person_id: &jana_id,
+        draft_id: &draft,
+        scope: "form:obecne-podani",
+        lang: Lang::Cs,
+        attachment_limits: Default::default(),
+    };
+    urad_filing::submit(&db, &clock, &forms, "KUMSK", &request)
+        .await
+        .unwrap();
+    let mut state = String::new();
+    for _ in 0..100 {
+        state = urad_cases::cases::get(&db, &case_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .state;
+        if state == "in-progress" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(state, "in-progress", "the answer moved the case on");
+    assert!(
+        urad_cases::cases::of_submission(&db, &draft)
+            .await
+            .unwrap()
+            .is_none(),
+        "no case of its own"
+    );
+
+    // The official decides; Jana downloads the decision, a PDF with the reference number.
+    let page = official.visit(&format!("/urad/spisy/{case_id}")).await;
+    let page = official
+        .submit(
+            &format!("/urad/spisy/{case_id}/krok"),
+            &move_to(
+                &page.body,
+                "approve",
+                &[("message", "Plná moc byla doložena.")],
+            ),
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let page = jana.visit(&detail).await;
+    assert!(page.body.contains("Vyhověno"), "{}", page.body);
+    assert!(page.body.contains("id=\"decision-pdf\""), "{}", page.body);
+    let pdf = app
+        .client
+        .get(app.url(&format!("/moje-podani/{submission}/rozhodnuti")))
+        .header("cookie", jana.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pdf.status(), 200);
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    let bytes = pdf.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    // Nobody else gets it.
+    let other = app
+        .client
+        .get(app.url(&format!("/moje-podani/{submission}/rozhodnuti")))
+        .header("cookie", official.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 404);
+
+    // Who accessed my data: the official by name, in the agenda, with the purpose.
+    let page = jana.visit("/kdo-videl-moje-udaje").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Uršula Úředníková"), "{}", page.body);
+    assert!(
+        page.body.contains("Vnitřní věci a občanské záležitosti"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("vyřízení vašeho podání"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("rozhodl: vyhověno"), "{}", page.body);
+    let page = jana.visit("/en/who-accessed-my-data").await;
+    assert!(page.body.contains("decided: approved"), "{}", page.body);
 }

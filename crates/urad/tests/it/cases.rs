@@ -122,6 +122,8 @@ impl World {
             transition,
             revision: case.revision,
             message,
+            // What the portal renders from the decision template; only decisions keep it.
+            document: Some(b"%PDF-1.7 decision"),
             ..Move::default()
         };
         cases::take(&self.db, &self.clock, &self.setup.office, who, &case.id, &m).await
@@ -414,7 +416,41 @@ async fn a_decision_closes_the_case_and_sets_its_disposal_year(backend: Backend)
     let case = w.case_of(&id).await;
     let official = staff("o-1", &[&format!("official:{}", case.agenda)]);
     let case = w.take(&official, &case, "start", None).await.unwrap().case;
+    // A decision without its document is not issued.
+    let bare = Move {
+        transition: "approve",
+        revision: case.revision,
+        ..Move::default()
+    };
+    assert!(matches!(
+        cases::take(&w.db, &w.clock, &w.setup.office, &official, &case.id, &bare).await,
+        Err(CaseError::Invalid(_))
+    ));
+    assert!(cases::decision_of_case(&w.db, &case.id)
+        .await
+        .unwrap()
+        .is_none());
     let decided = w.take(&official, &case, "approve", None).await.unwrap();
+    let decision = cases::decision_of_case(&w.db, &case.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (decision.kind.as_str(), decision.issued_at),
+        ("approve", NOW)
+    );
+    assert_eq!(
+        cases::decision_pdf(&w.db, "p-1", &case.id)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(&b"%PDF-1.7 decision"[..])
+    );
+    assert_eq!(
+        cases::decision_pdf(&w.db, "p-2", &case.id).await.unwrap(),
+        None,
+        "only the applicant's"
+    );
     assert_eq!(decided.decision.map(|d| d.code()), Some("approve"));
     let closed = decided.case;
     assert_eq!(closed.state, "approved");
