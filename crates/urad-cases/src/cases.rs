@@ -1240,3 +1240,70 @@ pub async fn lapse_overdue(
     }
     Ok(lapsed)
 }
+
+// ---------------------------------------------------------------------------------------
+// The agenda lead's dashboard
+
+/// Cases of `agenda` received and decided on each Prague day from `from` to `to` (both
+/// included), for the dashboard's chart; only for who may read the agenda's dashboard.
+pub async fn daily_counts(
+    db: &Db,
+    staff: &Staff,
+    agenda: &str,
+    from: jiff::civil::Date,
+    to: jiff::civil::Date,
+) -> Result<crate::dashboard::DailyCounts, CaseError> {
+    if !staff.may(Access::Read, Resource::Dashboard { agenda }) {
+        return Err(CaseError::NotFound);
+    }
+    let tz = jiff::tz::TimeZone::get(crate::deadline::OFFICE_TIME_ZONE)
+        .map_err(|_| CaseError::Unavailable("no time zone data".into()))?;
+    let instant = |d: jiff::civil::Date| {
+        d.to_zoned(tz.clone())
+            .map(|z| z.timestamp().as_second())
+            .map_err(|_| CaseError::Invalid("the period is out of range"))
+    };
+    let start = instant(from)?;
+    let end = instant(
+        to.tomorrow()
+            .map_err(|_| CaseError::Invalid("the period is out of range"))?,
+    )?;
+    let day_of = |at: i64| {
+        jiff::Timestamp::from_second(at)
+            .map(|t| t.to_zoned(tz.clone()).date())
+            .ok()
+    };
+    let opened = db
+        .fetch_all(
+            sql("SELECT opened_at AS at FROM case_file WHERE agenda = $1 AND opened_at >= $2 AND opened_at < $3")
+                .bind(agenda)
+                .bind(start)
+                .bind(end),
+        )
+        .await?;
+    let decided = db
+        .fetch_all(
+            sql(
+                "SELECT d.issued_at AS at FROM decision d JOIN case_file c ON c.id = d.case_id \
+                 WHERE c.agenda = $1 AND d.issued_at >= $2 AND d.issued_at < $3",
+            )
+            .bind(agenda)
+            .bind(start)
+            .bind(end),
+        )
+        .await?;
+    let mut known = Vec::new();
+    for (rows, is_received) in [(&opened, true), (&decided, false)] {
+        for r in rows {
+            if let Some(date) = day_of(r.get("at")?) {
+                known.push(crate::dashboard::DayCount {
+                    date,
+                    received: u32::from(is_received),
+                    decided: u32::from(!is_received),
+                });
+            }
+        }
+    }
+    crate::dashboard::DailyCounts::for_range(from, to, known)
+        .map_err(|_| CaseError::Invalid("the period is longer than two years"))
+}

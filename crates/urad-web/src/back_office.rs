@@ -70,6 +70,20 @@ pub(crate) mod paths {
         }
     }
 
+    pub fn dashboard(lang: Lang) -> &'static str {
+        match lang {
+            Lang::Cs => "/urad/prehled",
+            Lang::En => "/en/office/dashboard",
+        }
+    }
+
+    pub fn dashboard_csv(lang: Lang) -> &'static str {
+        match lang {
+            Lang::Cs => "/urad/prehled.csv",
+            Lang::En => "/en/office/dashboard.csv",
+        }
+    }
+
     pub fn reassign(lang: Lang, case: &str) -> String {
         format!("{}/{case}/agenda", journal(lang))
     }
@@ -94,6 +108,19 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(
             "/en/office/cases/{id}/{action}",
             post(|s, p, h, f| case_post(s, p, h, f, Lang::En)),
+        )
+        .route("/urad/prehled", get(|s, q| dashboard(s, q, Lang::Cs)))
+        .route(
+            "/en/office/dashboard",
+            get(|s, q| dashboard(s, q, Lang::En)),
+        )
+        .route(
+            "/urad/prehled.csv",
+            get(|s, q| dashboard_csv(s, q, Lang::Cs)),
+        )
+        .route(
+            "/en/office/dashboard.csv",
+            get(|s, q| dashboard_csv(s, q, Lang::En)),
         )
         .route("/urad/podaci-denik", get(|s, q| journal(s, q, Lang::Cs)))
         .route(
@@ -316,6 +343,7 @@ struct InboxPage {
     overdue: i64,
     rows: Vec<CaseRow>,
     journal_href: Option<String>,
+    dashboard_href: Option<String>,
 }
 
 async fn inbox(State(state): State<AppState>, Query(q): Query<InboxQuery>, lang: Lang) -> Response {
@@ -422,6 +450,7 @@ async fn inbox(State(state): State<AppState>, Query(q): Query<InboxQuery>, lang:
         journal_href: staff
             .may(Access::Read, Resource::RegistryJournal)
             .then(|| paths::journal(lang).to_owned()),
+        dashboard_href: led_agenda(&staff, "").map(|_| paths::dashboard(lang).to_owned()),
     };
     no_store(render(StatusCode::OK, &page))
 }
@@ -1082,6 +1111,177 @@ async fn reassign(
         Ok(_) => see_other(here),
         Err(e) => case_error(&state, lang, &headers, &e),
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// The agenda lead's dashboard
+
+#[derive(Deserialize, Default)]
+struct DashboardQuery {
+    #[serde(default)]
+    agenda: String,
+}
+
+/// How many days back the dashboard's chart goes.
+const DASHBOARD_DAYS: i64 = 30;
+
+#[derive(Template)]
+#[template(path = "back_office/dashboard.html")]
+struct DashboardPage {
+    layout: Layout,
+    action: String,
+    agendas: Vec<Choice>,
+    counts: Vec<(String, i64)>,
+    overdue: i64,
+    chart: String,
+    table: urad_cases::dashboard::DataTable,
+    csv_href: String,
+}
+
+/// The agendas whose dashboard `staff` may read, and the one asked for (else the first).
+fn led_agenda(staff: &Staff, asked: &str) -> Option<(Vec<String>, String)> {
+    let led: Vec<String> = staff
+        .agendas()
+        .into_iter()
+        .filter(|a| staff.may(Access::Read, Resource::Dashboard { agenda: a }))
+        .map(str::to_owned)
+        .collect();
+    let chosen = led
+        .iter()
+        .find(|a| *a == asked)
+        .or_else(|| led.first())?
+        .clone();
+    Some((led, chosen))
+}
+
+async fn dashboard_data(
+    state: &AppState,
+    staff: &Staff,
+    agenda: &str,
+) -> Result<urad_cases::dashboard::DailyCounts, CaseError> {
+    let tz = jiff::tz::TimeZone::get("Europe/Prague").unwrap_or(jiff::tz::TimeZone::UTC);
+    let today = jiff::Timestamp::from_second(state.clock.now())
+        .map(|t| t.to_zoned(tz).date())
+        .unwrap_or_default();
+    let from = today
+        .checked_sub(jiff::Span::new().days(DASHBOARD_DAYS - 1))
+        .unwrap_or(today);
+    cases::daily_counts(&state.db, staff, agenda, from, today).await
+}
+
+async fn dashboard(
+    State(state): State<AppState>,
+    Query(q): Query<DashboardQuery>,
+    lang: Lang,
+) -> Response {
+    let here = paths::dashboard(lang);
+    let (_, staff) = match staff_member(&state, lang, here) {
+        Ok(v) => v,
+        Err(r) => return *r,
+    };
+    let Some((led, agenda)) = led_agenda(&staff, &q.agenda) else {
+        return message(
+            &state,
+            lang,
+            StatusCode::FORBIDDEN,
+            "office-leads-only-title",
+            "office-leads-only-text",
+        );
+    };
+    let office = match office(&state, lang) {
+        Ok(o) => o,
+        Err(r) => return *r,
+    };
+    let counts = match dashboard_data(&state, &staff, &agenda).await {
+        Ok(c) => c,
+        Err(e) => return case_error(&state, lang, &HeaderMap::new(), &e),
+    };
+    let filter = InboxFilter {
+        agenda: Some(agenda.clone()),
+        ..InboxFilter::default()
+    };
+    let inbox = match cases::inbox(&state.db, state.clock.as_ref(), &staff, &filter, 0).await {
+        Ok(i) => i,
+        Err(e) => return case_error(&state, lang, &HeaderMap::new(), &e),
+    };
+    let workflow = office.workflow(&agenda);
+    let tr = Tr::new(lang);
+    let name = agenda_name(&state, &agenda, lang);
+    let page = DashboardPage {
+        layout: layout(
+            &state,
+            lang,
+            tr.ts("office-dashboard-title"),
+            paths::dashboard(lang.other()).into(),
+        ),
+        action: here.into(),
+        agendas: led
+            .iter()
+            .map(|a| Choice {
+                value: a.clone(),
+                label: agenda_name(&state, a, lang),
+                selected: *a == agenda,
+            })
+            .collect(),
+        counts: inbox
+            .counts
+            .iter()
+            .map(|(s, n)| {
+                let label = workflow
+                    .state(s)
+                    .map_or_else(|| s.clone(), |st| st.name.get(lang).to_owned());
+                (label, *n)
+            })
+            .collect(),
+        overdue: inbox.overdue,
+        chart: urad_cases::dashboard::svg(
+            &counts,
+            lang,
+            &urad_cases::dashboard::Chart {
+                id: "daily",
+                agenda: Some(&name),
+            },
+        ),
+        table: urad_cases::dashboard::table(&counts, lang),
+        csv_href: format!("{}?agenda={agenda}", paths::dashboard_csv(lang)),
+    };
+    no_store(render(StatusCode::OK, &page))
+}
+
+async fn dashboard_csv(
+    State(state): State<AppState>,
+    Query(q): Query<DashboardQuery>,
+    lang: Lang,
+) -> Response {
+    let here = paths::dashboard(lang);
+    let (_, staff) = match staff_member(&state, lang, here) {
+        Ok(v) => v,
+        Err(r) => return *r,
+    };
+    let Some((_, agenda)) = led_agenda(&staff, &q.agenda) else {
+        return message(
+            &state,
+            lang,
+            StatusCode::FORBIDDEN,
+            "office-leads-only-title",
+            "office-leads-only-text",
+        );
+    };
+    let counts = match dashboard_data(&state, &staff, &agenda).await {
+        Ok(c) => c,
+        Err(e) => return case_error(&state, lang, &HeaderMap::new(), &e),
+    };
+    let mut response = urad_cases::dashboard::csv(&counts, lang).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"prehled-agendy.csv\""),
+    );
+    no_store(response)
 }
 
 #[cfg(test)]

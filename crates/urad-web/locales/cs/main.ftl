@@ -394,3 +394,6 @@ access-what-stop = zastavil řízení
 access-what-reassigned = předal podání do jiné agendy
 access-purpose-case-handling = vyřízení vašeho podání
 access-purpose-registry-journal = vedení podacího deníku
+office-dashboard-title = Přehled agendy
+office-leads-only-title = Jen pro vedoucí agend
+office-leads-only-text = Přehled agendy vidí její vedoucí; vaše role k němu přístup nemá.

@@ -392,3 +392,6 @@ access-what-stop = stopped the proceedings
 access-what-reassigned = moved the submission to another agenda
 access-purpose-case-handling = handling your submission
 access-purpose-registry-journal = keeping the registry journal
+office-dashboard-title = Agenda overview
+office-leads-only-title = For heads of agendas only
+office-leads-only-text = An agenda's overview is for its head; your role has no access to it.

@@ -11,6 +11,7 @@ crate::for_both_backends!(
     staff_handle_a_case_from_the_journal_to_a_decision,
     nobody_reaches_what_their_role_does_not_allow,
     the_applicant_completes_through_the_portal_gets_the_decision_and_sees_who_looked,
+    the_agenda_lead_sees_counts_and_a_chart_of_received_and_decided,
 );
 
 async fn signed_in(app: &TestApp, person: &str) -> Browser {
@@ -495,4 +496,38 @@ async fn the_applicant_completes_through_the_portal_gets_the_decision_and_sees_w
     assert!(page.body.contains("rozhodl: vyhověno"), "{}", page.body);
     let page = jana.visit("/en/who-accessed-my-data").await;
     assert!(page.body.contains("decided: approved"), "{}", page.body);
+}
+
+async fn the_agenda_lead_sees_counts_and_a_chart_of_received_and_decided(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let (_db, _case) = received(&app, "p-1").await;
+    let (_db, _case) = received(&app, "p-2").await;
+    let mut lead = signed_in(&app, "libor-vedouci").await;
+    let page = lead.visit("/urad/prehled?agenda=internal-affairs").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("<svg"), "the chart");
+    assert!(page.body.contains("role=\"img\""));
+    // Two received today: in the counts and in the table's totals.
+    assert!(
+        page.body.contains("Přijato: <strong>2</strong>"),
+        "{}",
+        page.body
+    );
+    let csv = app
+        .client
+        .get(app.url("/urad/prehled.csv?agenda=internal-affairs"))
+        .header("cookie", lead.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    let text = csv.text().await.unwrap();
+    let today_rows: Vec<&str> = text.lines().filter(|l| l.ends_with(",2,0")).collect();
+    assert_eq!(today_rows.len(), 1, "{text}");
+    // An official of the agenda has no overview, nor a citizen.
+    let mut official = signed_in(&app, "ursula-urednikova").await;
+    assert_eq!(official.visit("/urad/prehled").await.status, 403);
+    assert_eq!(official.visit("/urad/prehled.csv").await.status, 403);
+    let mut citizen = signed_in(&app, "jana-novakova").await;
+    assert_eq!(citizen.visit("/urad/prehled").await.status, 403);
 }
