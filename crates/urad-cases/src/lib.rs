@@ -8,4 +8,5 @@ pub mod agenda;
 pub mod cases;
 pub mod dashboard;
 pub mod deadline;
+pub mod sip;
 pub mod workflow;
