@@ -605,6 +605,24 @@ fn the_output_is_deterministic() {
     let first = export(&case());
     let second = export(&case());
     assert_eq!(first, second);
+    // Every entry carries the export's Prague time, not the clock's.
+    let mut archive = zip::ZipArchive::new(Cursor::new(&first)).unwrap();
+    for i in 0..archive.len() {
+        let entry = archive.by_index(i).unwrap();
+        let t = entry.last_modified().unwrap();
+        assert_eq!(
+            (
+                t.year(),
+                t.month(),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            ),
+            (2027, 1, 15, 9, 30, 0)
+        );
+        assert_eq!(entry.unix_mode().map(|m| m & 0o777), Some(0o644));
+    }
     // A different export time is a different package.
     let later = build(&case(), "Jana Nováková", exported_at() + 60).unwrap();
     assert_ne!(first, later);
