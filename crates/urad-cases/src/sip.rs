@@ -435,9 +435,10 @@ fn safe_file_name(name: &str) -> String {
     } else {
         out.to_string()
     };
-    let (stem, extension) = split_extension(&out);
-    if RESERVED_NAMES.contains(&stem.to_ascii_uppercase().as_str()) {
-        out = format!("{stem}_{extension}");
+    // Windows reserves `CON`, `CON.txt` and `CON.tar.gz` alike: the part before the first dot.
+    let (base, rest) = out.split_at(out.find('.').unwrap_or(out.len()));
+    if RESERVED_NAMES.contains(&base.to_ascii_uppercase().as_str()) {
+        out = format!("{base}_{rest}");
     }
     if out.chars().count() > MAX_NAME_CHARS {
         let (stem, extension) = split_extension(&out);

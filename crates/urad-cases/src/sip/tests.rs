@@ -546,6 +546,19 @@ fn path_traversal_in_file_names_is_neutralised() {
 }
 
 #[test]
+fn reserved_windows_names_get_an_underscore() {
+    for (name, safe) in [
+        ("con.txt", "con_.txt"),
+        ("NUL", "NUL_"),
+        ("Com1.tar.gz", "Com1_.tar.gz"),
+        ("console.txt", "console.txt"),
+        ("lpt9.pdf", "lpt9_.pdf"),
+    ] {
+        assert_eq!(safe_file_name(name), safe, "{name}");
+    }
+}
+
+#[test]
 fn long_names_are_cut_keeping_the_extension() {
     let long = format!("{}.pdf", "a".repeat(300));
     let safe = safe_file_name(&long);
