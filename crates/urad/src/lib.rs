@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod back_office;
 pub mod receipts;
+pub mod records;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -66,6 +67,9 @@ pub enum Command {
     /// The receipt log (the append-only Merkle log of receipts).
     #[command(subcommand)]
     ReceiptLog(receipts::ReceiptLogCommand),
+    /// Case files as records: export a closed one for the archive (NSESSS SIP).
+    #[command(subcommand)]
+    Records(records::RecordsCommand),
     /// The personal-data access log (who accessed whose data, when and why).
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -934,6 +938,7 @@ pub async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             return receipts::verify_log(&args).await
         }
         Command::Audit(command) => return Ok(audit::run(command).await),
+        Command::Records(command) => records::run(command).await?,
         Command::Keys(KeysCommand::Rotate(store)) => {
             let db = store.open().await?;
             urad_identity::keys::ensure(&db, &SystemClock).await?;

@@ -3,7 +3,6 @@
 //! lapsed, decisions that close a case with its disposal year, and the clerk's reassignment.
 
 use crate::harness::{content_dir, Backend};
-use crate::identity::open;
 use serde_json::json;
 use urad::back_office::BackOfficeSetup;
 use urad_cases::access::Staff;
@@ -21,10 +20,12 @@ crate::for_both_backends!(
     a_decision_closes_the_case_and_sets_its_disposal_year,
     the_registry_clerk_reassigns_a_new_case_to_another_agenda,
     every_act_of_staff_on_a_case_is_in_the_applicants_access_log,
+    a_closed_case_file_is_exported_for_the_archive_and_an_open_one_is_not,
 );
 
 struct World {
     db: Db,
+    store: urad::StoreArgs,
     _dir: tempfile::TempDir,
     clock: ManualClock,
     forms: Forms,
@@ -35,7 +36,7 @@ struct World {
 const NOW: i64 = 1_796_202_000;
 
 async fn world(backend: Backend) -> World {
-    let (db, dir) = open(backend).await;
+    let (store, db, dir) = crate::receipts::open_store(backend).await;
     let forms = Forms::load_dir(&content_dir().join("forms")).unwrap();
     let catalog = urad_catalog::content::ContentSource::read_dir(&content_dir())
         .unwrap()
@@ -46,6 +47,7 @@ async fn world(backend: Backend) -> World {
         .unwrap();
     World {
         db,
+        store,
         _dir: dir,
         clock: ManualClock::at(NOW),
         forms,
@@ -627,4 +629,61 @@ async fn every_act_of_staff_on_a_case_is_in_the_applicants_access_log(backend: B
     let report = urad_audit::verify(&w.db).await.unwrap();
     assert!(report.holds(), "{}", report.summary());
     assert_eq!(report.entries, 6);
+}
+
+async fn a_closed_case_file_is_exported_for_the_archive_and_an_open_one_is_not(backend: Backend) {
+    use crate::receipts::{store_flags, urad};
+    let w = world(backend).await;
+    let id = w.submit("p-1", "Žádost").await;
+    let open_one = w.submit("p-2", "Jiná").await;
+    w.intake().await;
+    let case = w.case_of(&id).await;
+    let official = staff("o-1", &[&format!("official:{}", case.agenda)]);
+    let case = w.take(&official, &case, "start", None).await.unwrap().case;
+    let closed = w
+        .take(&official, &case, "approve", None)
+        .await
+        .unwrap()
+        .case;
+    let out = w._dir.path().join("sip.zip");
+    let export = |reference: &str| {
+        let mut args: Vec<String> = [
+            "records",
+            "export-sip",
+            "--case",
+            reference,
+            "--out",
+            out.to_str().unwrap(),
+            "--content-dir",
+            content_dir().to_str().unwrap(),
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        args.extend(store_flags(&w.store));
+        urad(&args)
+    };
+    let (code, stdout, stderr) = export(&closed.reference);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("2 document(s)"), "{stdout}");
+    let zip = zip::ZipArchive::new(std::fs::File::open(&out).unwrap()).unwrap();
+    let names: Vec<String> = zip.file_names().map(|n| n.unwrap().into_owned()).collect();
+    for expected in [
+        "mets.xml",
+        "komponenty/podani.json",
+        "komponenty/rozhodnuti.pdf",
+    ] {
+        assert!(
+            names.iter().any(|n| n.ends_with(expected)),
+            "{expected} in {names:?}"
+        );
+    }
+    // A case still being handled does not go to the archive.
+    let open_case = w.case_of(&open_one).await;
+    let (code, _, stderr) = export(&open_case.reference);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("is not closed"), "{stderr}");
+    let (code, _, stderr) = export("KUMSK 999999/2026");
+    assert_eq!(code, 1);
+    assert!(stderr.contains("no case"), "{stderr}");
 }
