@@ -359,7 +359,7 @@ async fn a_job_whose_worker_died_is_taken_again_after_its_lease(backend: Backend
     assert_eq!(b.job.id, handoff.id());
     assert_eq!(b.job.attempts, 2);
     assert_eq!(b.job.locked_by.as_deref(), Some("worker-b"));
-    assert!(b.job.last_error.unwrap().contains("lease"));
+    assert!(b.job.last_error.as_deref().unwrap().contains("lease"));
     // Should worker-a come back after all, it no longer holds the job.
     assert!(!jobs::complete(&db, &clock, &a).await.unwrap());
     assert!(!jobs::retry_later(&db, &a, T0, "late").await.unwrap());
