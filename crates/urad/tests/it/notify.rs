@@ -374,7 +374,10 @@ async fn email_waits_while_the_mail_server_is_down_and_is_delivered_once_when_it
     let outcome = jobs::work_one(&db, clock.as_ref(), &worker, &mailer)
         .await
         .unwrap();
-    assert!(matches!(outcome, Some(Outcome::Retry { .. })), "{outcome:?}");
+    assert!(
+        matches!(outcome, Some(Outcome::Retry { .. })),
+        "{outcome:?}"
+    );
     assert_eq!(case_changes(&db).await, 2);
 }
 
