@@ -262,8 +262,8 @@ fn release_expired(queue: &str, now: i64) -> Statement {
 }
 
 /// Claims the oldest due job of `queue` for `worker` until `now + lease_secs`, counting the
-/// attempt; `None` when no job is due (or another worker took the one this one wanted: the
-/// caller polls again). Jobs whose lease has run out are released first.
+/// attempt; `None` when no job is due (or other workers took the ones this one picked, three
+/// times in a row: the caller polls again). Jobs whose lease has run out are released first.
 ///
 /// One statement, the same on both engines:
 ///
@@ -277,7 +277,7 @@ fn release_expired(queue: &str, now: i64) -> Statement {
 /// reads a snapshot; the second then waits for the first's row lock, and when the first
 /// commits PostgreSQL evaluates the outer `WHERE` again on the row as it now is (READ
 /// COMMITTED). That is why the conditions are repeated there: the job is running now, the
-/// second update changes nothing, and that worker polls again. Without them both would
+/// second update changes nothing, and that worker tries again. Without them both would
 /// "claim" it. The concurrent test in crates/urad/tests/it/jobs.rs runs claimers in several
 /// processes' worth of pools against one database.
 pub async fn claim(
@@ -288,43 +288,50 @@ pub async fn claim(
     lease_secs: i64,
 ) -> Result<Option<Claimed>, JobError> {
     let now = clock.now();
-    // Most polls find nothing: ask a reader first, so that an idle queue costs no write.
-    let due = db
-        .fetch_optional(
-            sql("SELECT id FROM job WHERE queue = $1 \
-                 AND ((state = 'pending' AND run_at <= $2) \
-                 OR (state = 'running' AND locked_until <= $2)) LIMIT 1")
-            .bind(queue)
-            .bind(now),
-        )
-        .await?;
-    if due.is_none() {
-        return Ok(None);
+    // A claim lost to another worker is tried again at once, a few times, rather than after
+    // the caller's next poll.
+    for _ in 0..CLAIM_TRIES {
+        // Most polls find nothing: ask a reader first, so that an idle queue costs no write.
+        let due = db
+            .fetch_optional(
+                sql("SELECT id FROM job WHERE queue = $1 \
+                     AND ((state = 'pending' AND run_at <= $2) \
+                     OR (state = 'running' AND locked_until <= $2)) LIMIT 1")
+                .bind(queue)
+                .bind(now),
+            )
+            .await?;
+        if due.is_none() {
+            return Ok(None);
+        }
+        let written = db
+            .write([
+                release_expired(queue, now),
+                sql(concat!(
+                    "UPDATE job SET state = 'running', attempts = attempts + 1, locked_by = $3, \
+                     locked_until = $4 WHERE id = (SELECT id FROM job WHERE queue = $1 \
+                     AND state = 'pending' AND run_at <= $2 ORDER BY run_at, id LIMIT 1) \
+                     AND queue = $1 AND state = 'pending' AND run_at <= $2 RETURNING ",
+                    job_columns!()
+                ))
+                .bind(queue)
+                .bind(now)
+                .bind(worker)
+                .bind(now + lease_secs.max(1)),
+            ])
+            .await?;
+        if let Some(row) = written.get(1).and_then(|w| w.rows.first()) {
+            return Ok(Some(Claimed {
+                job: Job::from_row(row)?,
+                worker: worker.to_owned(),
+            }));
+        }
     }
-    let written = db
-        .write([
-            release_expired(queue, now),
-            sql(concat!(
-                "UPDATE job SET state = 'running', attempts = attempts + 1, locked_by = $3, \
-                 locked_until = $4 WHERE id = (SELECT id FROM job WHERE queue = $1 \
-                 AND state = 'pending' AND run_at <= $2 ORDER BY run_at, id LIMIT 1) \
-                 AND queue = $1 AND state = 'pending' AND run_at <= $2 RETURNING ",
-                job_columns!()
-            ))
-            .bind(queue)
-            .bind(now)
-            .bind(worker)
-            .bind(now + lease_secs.max(1)),
-        ])
-        .await?;
-    match written.get(1).and_then(|w| w.rows.first()) {
-        Some(row) => Ok(Some(Claimed {
-            job: Job::from_row(row)?,
-            worker: worker.to_owned(),
-        })),
-        None => Ok(None),
-    }
+    Ok(None)
 }
+
+/// How often [`claim`] tries again at once when another worker took the job it picked.
+const CLAIM_TRIES: usize = 3;
 
 /// The condition under which a write of an attempt may change its job: the claim is still
 /// this one. `$1` id, `$2` worker, `$3` attempt.

@@ -432,7 +432,7 @@ async fn claimers_in_several_processes_never_run_one_job_twice(backend: Backend)
                             if counts.pending == 0 {
                                 break;
                             }
-                            // Another claimer took the job this one had picked.
+                            // Other claimers took the jobs this one had picked.
                             lost_races += 1;
                         }
                     }
@@ -459,7 +459,9 @@ async fn claimers_in_several_processes_never_run_one_job_twice(backend: Backend)
     for j in jobs::list(&dbs[2], "race", None, 1000).await.unwrap() {
         assert_eq!((j.state, j.attempts), (JobState::Done, 1), "{j:?}");
     }
-    eprintln!("{backend:?}: {JOBS} jobs, 12 claimers, {lost_races} claims lost to another");
+    eprintln!(
+        "{backend:?}: {JOBS} jobs, 12 claimers, {lost_races} empty claims while jobs were pending"
+    );
 }
 
 async fn the_worker_loop_runs_due_jobs_and_stops_between_them(backend: Backend) {
