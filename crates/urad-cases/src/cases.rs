@@ -823,6 +823,9 @@ pub struct Move<'a> {
     /// For `decide`: the decision as issued, a PDF/A document (rendered by the caller, who
     /// has the templates); stored with the move, in the same write.
     pub document: Option<&'a [u8]>,
+    /// What else commits with the move, only if it is made: the applicant's notice and its
+    /// e-mail job (urad-notify), so that neither is lost nor sent for a move that failed.
+    pub also: Vec<Statement>,
 }
 
 /// What a move did.
@@ -971,6 +974,13 @@ pub async fn take(
         &t.key,
         now,
     )?));
+    statements.extend(
+        input
+            .also
+            .iter()
+            .cloned()
+            .map(Statement::only_if_previous_changed),
+    );
     let written = db.write(statements).await?;
     let case = changed_or_conflict(db, case_id, &written).await?;
     Ok(Moved {

@@ -321,6 +321,28 @@ pub async fn claims_of_live(
     .transpose()
 }
 
+/// The e-mail address a person's most recent sign-in asserted (for notices sent to them
+/// later, when they are not signed in), if any.
+pub async fn latest_email(db: &Db, person_id: &str) -> Result<Option<String>, SessionError> {
+    let row = sqlx::query(
+        "SELECT claims FROM sso_session WHERE person_id = $1 ORDER BY auth_time DESC LIMIT 1",
+    )
+    .bind(person_id)
+    .fetch_optional(db.reader())
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let text: String = row.try_get("claims")?;
+    let claims: Value =
+        serde_json::from_str(&text).map_err(|e| SessionError::Stored(e.to_string()))?;
+    Ok(claims
+        .get("email")
+        .and_then(Value::as_str)
+        .filter(|e| !e.is_empty())
+        .map(str::to_owned))
+}
+
 /// Re-authentication of the session's own person (step-up, `prompt=login`, `max_age`): the
 /// session keeps its `sid`, so clients keep their tokens, but gets a new cookie token (no
 /// fixation) and the new level, methods, time and upstream ID token. Returns the new cookie

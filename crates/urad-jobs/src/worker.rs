@@ -269,7 +269,8 @@ pub async fn run_worker(
     tracing::info!(queue = %config.queue, worker = %config.worker_id, "job worker stopped");
 }
 
-/// A worker running on its own task; [`WorkerHandle::shutdown`] stops it.
+/// A worker running on its own task; [`WorkerHandle::shutdown`] stops it, dropping the handle
+/// leaves it running.
 #[derive(Debug)]
 pub struct WorkerHandle {
     stop: tokio::sync::oneshot::Sender<()>,
@@ -293,7 +294,11 @@ pub fn spawn_worker(
 ) -> WorkerHandle {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(run_worker(db, clock, config, handler, async {
-        let _ = stopped.await;
+        // A handle dropped without `shutdown` detaches the worker (as a dropped JoinHandle
+        // does): it runs until the runtime ends.
+        if stopped.await.is_err() {
+            std::future::pending::<()>().await;
+        }
     }));
     WorkerHandle { stop, task }
 }

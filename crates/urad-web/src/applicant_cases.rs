@@ -36,6 +36,13 @@ pub(crate) mod paths {
         }
     }
 
+    pub fn messages(lang: Lang) -> &'static str {
+        match lang {
+            Lang::Cs => "/zpravy",
+            Lang::En => "/en/messages",
+        }
+    }
+
     pub fn who_accessed(lang: Lang) -> &'static str {
         match lang {
             Lang::Cs => "/kdo-videl-moje-udaje",
@@ -62,6 +69,8 @@ pub(crate) fn routes() -> Router<AppState> {
             "/en/my-submissions/{id}/decision",
             get(|s, p, h| decision(s, p, h, Lang::En)),
         )
+        .route("/zpravy", get(|s| messages(s, Lang::Cs)))
+        .route("/en/messages", get(|s| messages(s, Lang::En)))
         .route(
             "/kdo-videl-moje-udaje",
             get(|s, q| who_accessed(s, q, Lang::Cs)),
@@ -415,4 +424,67 @@ async fn who_accessed(
             next_href,
         },
     ))
+}
+
+// ---------------------------------------------------------------------------------------
+// The portal inbox: notices from the office
+
+struct MessageRow {
+    when: String,
+    title: String,
+    body: Vec<String>,
+    unread: bool,
+}
+
+#[derive(Template)]
+#[template(path = "messages.html")]
+struct MessagesPage {
+    layout: Layout,
+    rows: Vec<MessageRow>,
+}
+
+/// The office's notices to the signed-in person, newest first; opening the page reads them.
+async fn messages(State(state): State<AppState>, lang: Lang) -> Response {
+    let here = paths::messages(lang);
+    let Some(viewer) = current_viewer() else {
+        return sign_in_first(lang, here);
+    };
+    let notices = match urad_notify::notices::notices_of(&state.db, &viewer.person_id, 100).await {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read notices");
+            return status_page(
+                &state,
+                lang,
+                StatusCode::SERVICE_UNAVAILABLE,
+                &HeaderMap::new(),
+            );
+        }
+    };
+    let _ = urad_notify::notices::mark_all_read(&state.db, state.clock.as_ref(), &viewer.person_id)
+        .await;
+    let tr = Tr::new(lang);
+    let mut layout = Layout::new(
+        lang,
+        tr.ts("messages-title"),
+        Page::Home,
+        Some(state.catalog.clone()),
+    );
+    layout.switch_href = paths::messages(lang.other()).into();
+    let rows = notices
+        .iter()
+        .map(|n| MessageRow {
+            when: prague_time(n.created_at, lang),
+            title: n.title.get(lang).to_owned(),
+            body: n
+                .body
+                .get(lang)
+                .split("\n\n")
+                .map(|p| p.trim().to_owned())
+                .filter(|p| !p.is_empty())
+                .collect(),
+            unread: n.read_at.is_none(),
+        })
+        .collect();
+    no_store(render(StatusCode::OK, &MessagesPage { layout, rows }))
 }

@@ -720,6 +720,12 @@ async fn case_post(
                 Ok(d) => d,
                 Err(e) => return case_error(&state, lang, &headers, &e),
             };
+            // One instant for the move and its notice: the deadline they name is one.
+            let now = state.clock.now();
+            let also = match notice_for_move(&state, &office, &staff, &id, &form, days, now).await {
+                Ok(a) => a,
+                Err(e) => return case_error(&state, lang, &headers, &e),
+            };
             let m = Move {
                 transition: &form.transition,
                 revision: form.revision,
@@ -727,8 +733,10 @@ async fn case_post(
                 days,
                 reasoning: Some(form.message.as_str()).filter(|m| !m.trim().is_empty()),
                 document: document.as_deref(),
+                also,
             };
-            cases::take(db, clock, &office, &staff, &id, &m)
+            let at_now = urad_core::ManualClock::at(now);
+            cases::take(db, &at_now, &office, &staff, &id, &m)
                 .await
                 .map(|_| ())
         }
@@ -745,6 +753,85 @@ async fn case_post(
         Ok(()) => see_other(&here),
         Err(e) => case_error(&state, lang, &headers, &e),
     }
+}
+
+/// For a move that tells the applicant something (a completion request, a decision): their
+/// portal notice and e-mail job, to commit with the move. `now` is the instant the move is
+/// made at, so that the deadline named is the one the move counts.
+async fn notice_for_move(
+    state: &AppState,
+    office: &BackOffice,
+    staff: &Staff,
+    case_id: &str,
+    form: &CaseForm,
+    days: Option<u32>,
+    now: i64,
+) -> Result<Vec<urad_store::statement::Statement>, CaseError> {
+    use urad_cases::workflow::{Action, DecisionKind};
+    let Some(templates) = state.notifications.as_deref() else {
+        return Ok(Vec::new());
+    };
+    let case = cases::for_staff(&state.db, staff, case_id).await?;
+    let Some(t) = office.workflow(&case.agenda).transition(&form.transition) else {
+        return Ok(Vec::new());
+    };
+    let (receipt, _) = urad_filing::received(&state.db, &case.submission_id)
+        .await
+        .map_err(|e| CaseError::Unavailable(format!("the submission cannot be read: {e}")))?
+        .ok_or(CaseError::NotFound)?;
+    let service = state
+        .forms
+        .version(&receipt.form_id, receipt.form_version)
+        .map_or_else(
+            || urad_core::Text::new(receipt.form_id.clone(), receipt.form_id.clone()),
+            |f| f.ui.title.clone(),
+        );
+    let url = format!(
+        "{}{}",
+        state.issuer,
+        crate::form_pages::paths::detail(Lang::Cs, &case.submission_id)
+    );
+    let notification = match (t.action, t.decision) {
+        (Some(Action::RequestCompletion), _) => {
+            let days = days.unwrap_or(office.agenda(&case.agenda).completion_days);
+            let Ok(deadline) = urad_cases::deadline::Deadline::in_days(now, days) else {
+                // The move refuses such a period itself.
+                return Ok(Vec::new());
+            };
+            let day = deadline.last_day().to_string();
+            urad_notify::Notification::new(&case.applicant_id, "completion_requested")
+                .text(
+                    "deadline",
+                    urad_core::Text::new(day_text(&day, Lang::Cs), day_text(&day, Lang::En)),
+                )
+                .value("message", form.message.trim())
+        }
+        (Some(Action::Decide), Some(kind)) => {
+            let (cs, en) = match kind {
+                DecisionKind::Approve => ("žádosti se vyhovuje", "the application is granted"),
+                DecisionKind::Reject => ("žádost se zamítá", "the application is rejected"),
+                DecisionKind::Stop => ("řízení se zastavuje", "the proceedings are stopped"),
+            };
+            urad_notify::Notification::new(&case.applicant_id, "decision_issued")
+                .text("decision", urad_core::Text::new(cs, en))
+        }
+        _ => return Ok(Vec::new()),
+    };
+    let email = urad_identity::sessions::latest_email(&state.db, &case.applicant_id)
+        .await
+        .map_err(|e| {
+            CaseError::Unavailable(format!("the applicant's address cannot be read: {e}"))
+        })?;
+    let notification = notification
+        .case(&case.id)
+        .value("reference", case.reference.as_str())
+        .text("service", service)
+        .value("url", url)
+        .identity_email(email.as_deref())
+        .dedup_key(&format!("{}:{}:{}", t.key, case.id, case.revision));
+    urad_notify::notify(&state.db, state.clock.as_ref(), templates, &notification)
+        .await
+        .map_err(|e| CaseError::Unavailable(format!("the notice cannot be prepared: {e}")))
 }
 
 /// For a move that issues a decision: the decision as a PDF/A document, in Czech (the

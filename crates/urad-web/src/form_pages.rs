@@ -1893,6 +1893,7 @@ struct MinePage {
     submissions: Vec<SubmissionRow>,
     forms: Vec<(String, String)>,
     who_accessed_href: &'static str,
+    messages_href: &'static str,
 }
 
 async fn mine(State(state): State<AppState>, lang: Lang) -> Response {
@@ -1914,6 +1915,7 @@ async fn mine(State(state): State<AppState>, lang: Lang) -> Response {
         drafts: Vec::new(),
         submissions: Vec::new(),
         who_accessed_href: crate::applicant_cases::paths::who_accessed(lang),
+        messages_href: crate::applicant_cases::paths::messages(lang),
         forms: state
             .forms
             .all_latest()

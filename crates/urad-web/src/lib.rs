@@ -79,6 +79,8 @@ pub struct Inner {
     pub(crate) bearers: bearer_cache::BearerCache,
     /// The back office's agendas and workflows (`urad_cases`); its pages answer 503 without.
     pub back_office: Option<Arc<urad_cases::agenda::BackOffice>>,
+    /// The templates of notices and e-mails (`content/notifications/`); none are sent without.
+    pub notifications: Option<Arc<urad_notify::templates::Templates>>,
 }
 
 impl AppState {
@@ -108,6 +110,7 @@ impl AppState {
             attachments: None,
             bearers: bearer_cache::BearerCache::new(),
             back_office: None,
+            notifications: None,
         }))
     }
 
@@ -145,6 +148,20 @@ impl AppState {
         Arc::get_mut(&mut self.0)
             .expect("the back office is set before the state is shared")
             .back_office = Some(office);
+        self
+    }
+
+    /// Sets the templates of notices and e-mails. Call before the state is shared.
+    ///
+    /// # Panics
+    /// When the state has already been cloned (the router holds clones).
+    pub fn with_notifications(
+        mut self,
+        templates: Arc<urad_notify::templates::Templates>,
+    ) -> AppState {
+        Arc::get_mut(&mut self.0)
+            .expect("notifications are set before the state is shared")
+            .notifications = Some(templates);
         self
     }
 

@@ -258,6 +258,21 @@ impl ContentArgs {
         back_office::BackOfficeSetup::from_files(&files, catalog, forms)
     }
 
+    /// The templates of notices and e-mails under `notifications/`; a content folder without
+    /// it uses the built-in ones.
+    pub fn notifications(&self) -> Result<urad_notify::templates::Templates, ContentErrors> {
+        match self.folder().map(|d| d.join("notifications")) {
+            Some(dir) if dir.exists() => urad_notify::templates::Templates::load_dir(&dir),
+            _ => {
+                let files: Vec<ContentFile> = built_in_files("notifications/")
+                    .into_iter()
+                    .map(|(_, f)| f)
+                    .collect();
+                urad_notify::templates::Templates::from_files(&files)
+            }
+        }
+    }
+
     /// Where the content comes from, for people.
     pub fn describe(&self) -> String {
         match &self.content_dir {
@@ -451,6 +466,9 @@ pub struct Server {
     pub handle: tokio::task::JoinHandle<std::io::Result<()>>,
     /// The time-stamping authority configured for received submissions (`--tsa-url`).
     pub tsa: Option<Arc<urad_filing::timestamp::TsaClient>>,
+    /// The worker that sends e-mail, while an SMTP server is configured (dropping this leaves
+    /// it running; `shutdown` stops it after the message it is sending).
+    pub email: Option<urad_jobs::WorkerHandle>,
 }
 
 /// Connections waiting to be accepted before the kernel drops new ones. At a grant call's
@@ -549,6 +567,10 @@ pub async fn start_with_env(
         .content
         .back_office(&data, &forms)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let notifications = args
+        .content
+        .notifications()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let catalog = Catalog::new(data).context("cannot build the search index")?;
     let listener =
         listen(args.listen).with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -588,7 +610,27 @@ pub async fn start_with_env(
         .with_trusted_proxies(args.trusted_proxies.clone())
         .with_forms(forms)
         .with_attachments(attachments)
-        .with_back_office(back_office.office.clone());
+        .with_back_office(back_office.office.clone())
+        .with_notifications(Arc::new(notifications));
+    // E-mail goes out while an SMTP server is configured; without one it waits in the queue.
+    let email =
+        match urad_notify::email::SmtpConfig::from_env(env).map_err(|e| anyhow::anyhow!("{e}"))? {
+            Some(smtp) => {
+                tracing::info!(smtp = %smtp.url_redacted(), "e-mail is sent through SMTP");
+                Some(
+                    urad_notify::email::spawn_email_worker(
+                        state.db.clone(),
+                        state.clock.clone(),
+                        &smtp,
+                    )
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
+                )
+            }
+            None => {
+                tracing::warn!("URAD_SMTP_URL is not set: e-mail waits in the queue");
+                None
+            }
+        };
     // Reads the receipt log into memory now rather than in the first request that needs it.
     let warm = state.clone();
     tokio::spawn(async move {
@@ -604,7 +646,12 @@ pub async fn start_with_env(
         ));
     }
     let handle = tokio::spawn(urad_web::serve(listener, state, shutdown));
-    Ok(Server { addr, handle, tsa })
+    Ok(Server {
+        addr,
+        handle,
+        tsa,
+        email,
+    })
 }
 
 /// Gives every received submission its RFC 3161 time stamp: after the submission is

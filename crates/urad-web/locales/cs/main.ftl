@@ -397,3 +397,6 @@ access-purpose-registry-journal = vedení podacího deníku
 office-dashboard-title = Přehled agendy
 office-leads-only-title = Jen pro vedoucí agend
 office-leads-only-text = Přehled agendy vidí její vedoucí; vaše role k němu přístup nemá.
+messages-title = Zprávy od úřadu
+messages-none = Zatím vám úřad nic neposlal.
+messages-new = nová

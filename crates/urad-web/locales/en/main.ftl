@@ -395,3 +395,6 @@ access-purpose-registry-journal = keeping the registry journal
 office-dashboard-title = Agenda overview
 office-leads-only-title = For heads of agendas only
 office-leads-only-text = An agenda's overview is for its head; your role has no access to it.
+messages-title = Messages from the office
+messages-none = The office has not sent you anything yet.
+messages-new = new

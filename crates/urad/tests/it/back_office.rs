@@ -309,10 +309,35 @@ async fn person_id(db: &urad_store::Db, demo_person: &str) -> String {
     .unwrap()
 }
 
+/// Waits until the test mail server has `n` messages; returns them.
+async fn mail(smtp: &crate::smtp::TestSmtp, n: usize) -> Vec<crate::smtp::Received> {
+    for _ in 0..200 {
+        let got = smtp.received();
+        if got.len() >= n {
+            return got;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{n} e-mail(s) expected, got {}", smtp.received().len());
+}
+
 async fn the_applicant_completes_through_the_portal_gets_the_decision_and_sees_who_looked(
     backend: Backend,
 ) {
-    let app = TestApp::start(backend).await;
+    let smtp = crate::smtp::TestSmtp::start();
+    let setup = crate::harness::Setup {
+        env: [
+            ("URAD_SMTP_URL".to_owned(), smtp.url()),
+            (
+                "URAD_MAIL_FROM".to_owned(),
+                "Krajský úřad <podatelna@kraj.example.cz>".to_owned(),
+            ),
+        ]
+        .into_iter()
+        .collect(),
+        ..Default::default()
+    };
+    let app = TestApp::start_with(backend, setup).await.unwrap();
     let mut jana = signed_in(&app, "jana-novakova").await;
     let db = app.store.open().await.unwrap();
     let jana_id = person_id(&db, "jana-novakova").await;
@@ -362,6 +387,25 @@ async fn the_applicant_completes_through_the_portal_gets_the_decision_and_sees_w
         .submit(&format!("/urad/spisy/{case_id}/krok"), &asked)
         .await;
     assert!(page.body.contains("Čeká na doplnění"), "{}", page.body);
+    // The request reaches Jana by e-mail, at her identity's address, in Czech.
+    let first = mail(&smtp, 1).await;
+    assert_eq!(first[0].to, ["jana.novakova@example.cz"]);
+    let message = first[0].parsed();
+    let reference = urad_cases::cases::get(&db, &case_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .reference;
+    assert_eq!(
+        message.subject().unwrap(),
+        format!("Výzva k doplnění podání {reference}")
+    );
+    let body = message.body_text(0).unwrap();
+    assert!(body.contains("Doložte prosím plnou moc."), "{body}");
+    assert!(
+        body.contains(&format!("/moje-podani/{submission}")),
+        "{body}"
+    );
 
     // Jana sees the request on her submission's page and answers it with a submission.
     let page = jana.visit(&detail).await;
@@ -457,6 +501,25 @@ async fn the_applicant_completes_through_the_portal_gets_the_decision_and_sees_w
     assert_eq!(page.status, 200, "{}", page.body);
     let page = jana.visit(&detail).await;
     assert!(page.body.contains("Vyhověno"), "{}", page.body);
+    let both = mail(&smtp, 2).await;
+    assert_eq!(
+        both[1].parsed().subject().unwrap(),
+        format!("Ve věci {reference} bylo vydáno rozhodnutí")
+    );
+    assert_eq!(both.len(), 2, "one e-mail per notice");
+    // Both are in her portal inbox too.
+    let inbox = jana.visit("/zpravy").await;
+    assert_eq!(inbox.status, 200, "{}", inbox.body);
+    assert!(
+        inbox
+            .body
+            .contains(&format!("Výzva k doplnění podání {reference}")),
+        "{}",
+        inbox.body
+    );
+    assert!(inbox
+        .body
+        .contains(&format!("Ve věci {reference} bylo vydáno rozhodnutí")));
     assert!(page.body.contains("id=\"decision-pdf\""), "{}", page.body);
     let pdf = app
         .client
