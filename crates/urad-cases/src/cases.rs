@@ -1317,3 +1317,57 @@ pub async fn daily_counts(
     crate::dashboard::DailyCounts::for_range(from, to, known)
         .map_err(|_| CaseError::Invalid("the period is longer than two years"))
 }
+
+// ---------------------------------------------------------------------------------------
+// Reminders
+
+/// Days before a completion request's last day that its applicant is reminded.
+pub const REMIND_DAYS_BEFORE: u32 = 3;
+
+/// Open completion requests whose reminder is due at `now` (from the start of the day
+/// [`REMIND_DAYS_BEFORE`] days before their last day, in Prague) and not sent yet, with their
+/// cases.
+pub async fn reminders_due(
+    db: &Db,
+    now: i64,
+) -> Result<Vec<(CompletionRequest, CaseFile)>, CaseError> {
+    // A superset by instants (summer time moves a day's start by an hour); the rule below.
+    let horizon = now + i64::from(REMIND_DAYS_BEFORE + 1) * 86_400;
+    let rows = db
+        .fetch_all(
+            sql(concat!(
+                "SELECT ",
+                request_columns!(),
+                " FROM completion_request WHERE answered_at IS NULL AND lapsed_at IS NULL \
+                 AND reminded_at IS NULL AND deadline_at > $1 AND deadline_at <= $2 \
+                 ORDER BY deadline_at LIMIT 100"
+            ))
+            .bind(now)
+            .bind(horizon),
+        )
+        .await?;
+    let mut due = Vec::new();
+    for r in rows {
+        let request = CompletionRequest::from_row(&r)?;
+        let remind_at = Deadline::in_days(request.requested_at, request.days as u32)?
+            .remind_at(REMIND_DAYS_BEFORE);
+        if remind_at <= now {
+            if let Some(case) = get(db, &request.case_id).await? {
+                due.push((request, case));
+            }
+        }
+    }
+    Ok(due)
+}
+
+/// Marks a request reminded, for the write that sends the reminder (changes nothing when it
+/// was reminded, answered or lapsed meanwhile, so the reminder's statements after it do not
+/// run either).
+pub fn mark_reminded(request_id: &str, now: i64) -> Statement {
+    sql(
+        "UPDATE completion_request SET reminded_at = $2 WHERE id = $1 \
+         AND reminded_at IS NULL AND answered_at IS NULL AND lapsed_at IS NULL",
+    )
+    .bind(request_id)
+    .bind(now)
+}

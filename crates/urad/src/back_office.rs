@@ -9,7 +9,7 @@ use std::time::Duration;
 use urad_cases::agenda::BackOffice;
 use urad_catalog::model::CatalogData;
 use urad_core::content::{file_error, list_dir, read_file, ContentErrors, ContentFile};
-use urad_core::Clock;
+use urad_core::{Clock, Text};
 use urad_forms::Forms;
 use urad_store::Db;
 
@@ -64,6 +64,58 @@ impl BackOfficeSetup {
         })
     }
 
+    /// Reminds applicants of completion requests whose last day is near: a notice and an
+    /// e-mail each, once (written with the mark that it was sent). Returns how many.
+    pub async fn remind(
+        &self,
+        db: &Db,
+        clock: &dyn Clock,
+        templates: &urad_notify::templates::Templates,
+        forms: &Forms,
+        public_url: &str,
+    ) -> Result<usize, urad_cases::cases::CaseError> {
+        let now = clock.now();
+        let mut sent = 0;
+        for (request, case) in urad_cases::cases::reminders_due(db, now).await? {
+            let service = match urad_filing::received(db, &case.submission_id).await {
+                Ok(Some((r, _))) => forms.version(&r.form_id, r.form_version).map_or_else(
+                    || Text::new(r.form_id.clone(), r.form_id.clone()),
+                    |f| f.ui.title.clone(),
+                ),
+                _ => Text::new(case.reference.clone(), case.reference.clone()),
+            };
+            let email = urad_identity::sessions::latest_email(db, &case.applicant_id)
+                .await
+                .unwrap_or(None);
+            let day = &request.last_day;
+            let notification =
+                urad_notify::Notification::new(&case.applicant_id, "deadline_reminder")
+                    .case(&case.id)
+                    .value("reference", case.reference.as_str())
+                    .text("service", service)
+                    .text("deadline", Text::new(czech_day(day), day.clone()))
+                    .value(
+                        "url",
+                        format!("{public_url}/moje-podani/{}", case.submission_id),
+                    )
+                    .identity_email(email.as_deref())
+                    .dedup_key(&format!("reminder:{}", request.id));
+            let statements = urad_notify::notify(db, clock, templates, &notification)
+                .await
+                .map_err(|e| urad_cases::cases::CaseError::Unavailable(e.to_string()))?;
+            let written = db
+                .write(
+                    std::iter::once(urad_cases::cases::mark_reminded(&request.id, now))
+                        .chain(statements.into_iter().map(|s| s.only_if_previous_changed())),
+                )
+                .await?;
+            if written.first().is_some_and(|w| w.changed > 0) {
+                sent += 1;
+            }
+        }
+        Ok(sent)
+    }
+
     /// One round of intake (up to `limit` submissions) and of lapsing deadlines.
     pub async fn run_once(
         &self,
@@ -78,10 +130,24 @@ impl BackOfficeSetup {
         Ok((taken, lapsed))
     }
 
-    /// Runs intake until the process ends; a failed round is logged and retried.
-    pub fn spawn_worker(self, db: Db, clock: Arc<dyn Clock>) -> tokio::task::JoinHandle<()> {
+    /// Runs intake (and the reminders, when notices can be sent) until the process ends; a
+    /// failed round is logged and retried.
+    pub fn spawn_worker(
+        self,
+        db: Db,
+        clock: Arc<dyn Clock>,
+        reminders: Option<(Arc<urad_notify::templates::Templates>, Arc<Forms>, String)>,
+    ) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             loop {
+                if let Some((templates, forms, public_url)) = &reminders {
+                    if let Err(e) = self
+                        .remind(&db, clock.as_ref(), templates, forms, public_url)
+                        .await
+                    {
+                        tracing::warn!(error = %e, "sending deadline reminders failed; retrying");
+                    }
+                }
                 match self.run_once(&db, clock.as_ref(), 500).await {
                     // A full batch: more are waiting, go on at once.
                     Ok((taken, _)) if taken.opened + taken.answers >= 500 => continue,
@@ -109,4 +175,17 @@ pub fn read_files(dir: &Path) -> Result<Vec<(String, ContentFile)>, ContentError
         }
     }
     Ok(files)
+}
+
+/// `2026-12-17` as Czech writes it: `17. 12. 2026`.
+fn czech_day(day: &str) -> String {
+    let mut parts = day.split('-');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(y), Some(m), Some(d)) => format!(
+            "{}. {}. {y}",
+            d.trim_start_matches('0'),
+            m.trim_start_matches('0')
+        ),
+        _ => day.to_owned(),
+    }
 }

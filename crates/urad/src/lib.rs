@@ -603,7 +603,18 @@ pub async fn start_with_env(
     tracing::info!(blobs = %attachments.blobs.describe(), "attachments are kept in the blob store");
     tokio::spawn(sweep_attachments(attachments.clone(), clock.clone()));
     // Every received submission gets its case; completion requests lapse at their deadline.
-    back_office.clone().spawn_worker(db.clone(), clock.clone());
+    let reminders = (
+        Arc::new(
+            args.content
+                .notifications()
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+        ),
+        Arc::new(args.content.forms().map_err(|e| anyhow::anyhow!("{e}"))?),
+        issuer.clone(),
+    );
+    back_office
+        .clone()
+        .spawn_worker(db.clone(), clock.clone(), Some(reminders));
     let state = urad_web::AppState::new(catalog, db, issuer, clock, upstreams, http)
         .with_rate_limit_per_ip(args.rate_limit_per_ip)
         .with_cache_secs(args.cache_secs)

@@ -21,6 +21,7 @@ crate::for_both_backends!(
     the_registry_clerk_reassigns_a_new_case_to_another_agenda,
     every_act_of_staff_on_a_case_is_in_the_applicants_access_log,
     a_closed_case_file_is_exported_for_the_archive_and_an_open_one_is_not,
+    the_applicant_is_reminded_three_days_before_the_last_day_once,
 );
 
 struct World {
@@ -96,6 +97,19 @@ impl World {
         urad_filing::submit(&self.db, &self.clock, &self.forms, "KUMSK", &request)
             .await
             .unwrap();
+    }
+
+    async fn remind(&self, templates: &urad_notify::templates::Templates) -> usize {
+        self.setup
+            .remind(
+                &self.db,
+                &self.clock,
+                templates,
+                &self.forms,
+                "https://portal.example",
+            )
+            .await
+            .unwrap()
     }
 
     async fn intake(&self) -> cases::Intake {
@@ -686,4 +700,53 @@ async fn a_closed_case_file_is_exported_for_the_archive_and_an_open_one_is_not(b
     let (code, _, stderr) = export("KUMSK 999999/2026");
     assert_eq!(code, 1);
     assert!(stderr.contains("no case"), "{stderr}");
+}
+
+async fn the_applicant_is_reminded_three_days_before_the_last_day_once(backend: Backend) {
+    let w = world(backend).await;
+    let templates = urad::ContentArgs::dir(content_dir())
+        .notifications()
+        .unwrap();
+    let id = w.submit("p-1", "Žádost").await;
+    w.intake().await;
+    let case = w.case_of(&id).await;
+    let official = staff("o-1", &[&format!("official:{}", case.agenda)]);
+    let case = w.take(&official, &case, "start", None).await.unwrap().case;
+    let request = w
+        .take(
+            &official,
+            &case,
+            "request-completion",
+            Some("Doložte podpis."),
+        )
+        .await
+        .unwrap()
+        .completion_request
+        .unwrap();
+    assert_eq!(request.last_day, "2026-12-17");
+    // Monday 14 December starts at 23:00 UTC on the 13th in Prague: not a second before.
+    let monday = 1_797_202_800;
+    w.clock.advance(monday - NOW - 1);
+    assert_eq!(w.remind(&templates).await, 0);
+    w.clock.advance(1);
+    assert_eq!(w.remind(&templates).await, 1);
+    assert_eq!(w.remind(&templates).await, 0, "once");
+    let notices = urad_notify::notices::notices_of(&w.db, "p-1", 10)
+        .await
+        .unwrap();
+    let reminder = notices
+        .iter()
+        .find(|n| n.kind == "deadline_reminder")
+        .unwrap();
+    assert!(
+        reminder.body.cs.contains("17. 12. 2026"),
+        "{}",
+        reminder.body.cs
+    );
+    assert!(
+        reminder.body.en.contains("2026-12-17"),
+        "{}",
+        reminder.body.en
+    );
+    assert_eq!(reminder.case_id.as_deref(), Some(case.id.as_str()));
 }
