@@ -6,7 +6,45 @@
 // on the citizen's new pages; the agenda lead's overview is checked too.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { SMTPServer } from "smtp-server";
+import { simpleParser } from "mailparser";
 import { launchBrowser, newPage, closePage, gotoPage, checkA11y, enterOn, typeInto, focusState } from "./helpers.mjs";
+
+// urad sends its e-mail to this port (`cargo xtask test` sets URAD_SMTP_URL for the server and
+// URAD_TEST_SMTP_PORT for these tests); a real SMTP server listens on it here.
+const SMTP_PORT = Number(process.env.URAD_TEST_SMTP_PORT);
+const mailbox = [];
+
+function startSmtp() {
+  if (!SMTP_PORT) {
+    assert.fail("URAD_TEST_SMTP_PORT is not set: run the browser tests with `cargo xtask test`, which points urad's e-mail at it");
+  }
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ["STARTTLS", "AUTH"],
+    logger: false,
+    onData(stream, session, callback) {
+      simpleParser(stream).then((message) => {
+        mailbox.push(message);
+        callback();
+      }, callback);
+    },
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(SMTP_PORT, "127.0.0.1", () => resolve(server));
+  });
+}
+
+/** Waits for an e-mail to `to` whose subject is `subject`. */
+async function mailTo(to, subject) {
+  for (let i = 0; i < 120; i++) {
+    const found = mailbox.find((m) => m.to?.value.some((a) => a.address === to) && m.subject === subject);
+    if (found) return found;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.fail(`no e-mail "${subject}" to ${to}; the mailbox has: ${mailbox.map((m) => m.subject).join(" | ")}`);
+}
 
 /** Signs `person` in from a page that asks for it (the back office redirects to the sign-in). */
 async function signInAt(page, path, person, landing) {
@@ -51,11 +89,14 @@ async function waitForText(page, path, selector, pattern) {
 
 describe("the back office from the registry journal to a decision", () => {
   let browser;
+  let smtp;
   before(async () => {
     browser = await launchBrowser();
+    smtp = await startSmtp();
   });
   after(async () => {
     await browser?.close();
+    await new Promise((r) => (smtp ? smtp.close(r) : r()));
   });
 
   test("submit, journal, completion request, completion, decision, who accessed my data", async () => {
@@ -103,6 +144,10 @@ describe("the back office from the registry journal to a decision", () => {
       await sendAndReturn(official, "#move-request-completion", casePath);
       assert.equal(await official.locator("#case-state").innerText(), "Čeká na doplnění");
       assert.match(await official.locator("#requests").innerText(), /souhlas vlastníka/);
+      // The request also reaches the citizen by e-mail, at the address of their identity.
+      const request = await mailTo("petr.svoboda@example.cz", `Výzva k doplnění podání ${reference}`);
+      assert.match(request.text, /Doložte prosím souhlas vlastníka pozemku\./);
+      assert.match(request.from.text, /podatelna@kraj\.example\.cz/);
       await checkA11y(official, "case file awaiting completion");
 
       // The citizen sees the request on the submission's page and completes it.
@@ -122,6 +167,8 @@ describe("the back office from the registry journal to a decision", () => {
       await typeInto(official, "#message-approve", "Žádost splňuje podmínky programu.");
       await sendAndReturn(official, "#move-approve", casePath);
       assert.equal(await official.locator("#case-state").innerText(), "Vyhověno");
+      const decided = await mailTo("petr.svoboda@example.cz", `Ve věci ${reference} bylo vydáno rozhodnutí`);
+      assert.match(decided.text, /žádosti se vyhovuje/);
       await checkA11y(official, "decided case file");
 
       // The citizen gets the decision, and sees who accessed their data.
