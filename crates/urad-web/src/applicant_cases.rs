@@ -5,7 +5,7 @@
 
 use crate::account::{csrf_ok, current_viewer, Viewer};
 use crate::error::{error_page_with, render};
-use crate::form_pages::{paths as form_paths, prague_time, sign_in_first};
+use crate::form_pages::{no_store, paths as form_paths, prague_time, see_other, sign_in_first};
 use crate::i18n::Tr;
 use crate::pages::{Layout, Page};
 use crate::AppState;
@@ -79,20 +79,6 @@ pub(crate) fn routes() -> Router<AppState> {
             "/en/who-accessed-my-data",
             get(|s, q| who_accessed(s, q, Lang::En)),
         )
-}
-
-fn no_store(mut r: Response) -> Response {
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
-}
-
-fn see_other(location: &str) -> Response {
-    let mut r = StatusCode::SEE_OTHER.into_response();
-    if let Ok(v) = HeaderValue::from_str(location) {
-        r.headers_mut().insert(header::LOCATION, v);
-    }
-    no_store(r)
 }
 
 fn status_page(state: &AppState, lang: Lang, status: StatusCode, headers: &HeaderMap) -> Response {

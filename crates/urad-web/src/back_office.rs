@@ -8,7 +8,9 @@
 
 use crate::account::{csrf_ok, current_viewer, Viewer};
 use crate::error::{error_page_with, render};
-use crate::form_pages::{answer_groups, prague_time, sign_in_first, AnswerGroup};
+use crate::form_pages::{
+    answer_groups, no_store, prague_time, see_other, sign_in_first, AnswerGroup,
+};
 use crate::i18n::Tr;
 use crate::pages::{Layout, Page};
 use crate::AppState;
@@ -147,20 +149,6 @@ pub(crate) fn routes() -> Router<AppState> {
 
 /// A request answered at once (sign in first, not staff, not found …).
 type Refused = Box<Response>;
-
-fn no_store(mut r: Response) -> Response {
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
-}
-
-fn see_other(location: &str) -> Response {
-    let mut r = StatusCode::SEE_OTHER.into_response();
-    if let Ok(v) = HeaderValue::from_str(location) {
-        r.headers_mut().insert(header::LOCATION, v);
-    }
-    no_store(r)
-}
 
 /// The signed-in member of staff; else the way to sign in, or a page saying that this part
 /// is for the office's staff.

@@ -240,7 +240,7 @@ fn person_at(lang: Lang, level: Loa, back_to: &str) -> Result<Viewer, Refused> {
 /// as the rare path of every handler.
 type Refused = Box<Response>;
 
-fn see_other(location: &str) -> Response {
+pub(crate) fn see_other(location: &str) -> Response {
     let mut r = StatusCode::SEE_OTHER.into_response();
     if let Ok(v) = HeaderValue::from_str(location) {
         r.headers_mut().insert(header::LOCATION, v);
@@ -248,7 +248,7 @@ fn see_other(location: &str) -> Response {
     no_store(r)
 }
 
-fn no_store(mut r: Response) -> Response {
+pub(crate) fn no_store(mut r: Response) -> Response {
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r

@@ -264,9 +264,13 @@ impl ContentArgs {
         match self.folder().map(|d| d.join("notifications")) {
             Some(dir) if dir.exists() => urad_notify::templates::Templates::load_dir(&dir),
             _ => {
+                // A template's kind is its file's name, so the name stays the bare path.
                 let files: Vec<ContentFile> = built_in_files("notifications/")
                     .into_iter()
-                    .map(|(_, f)| f)
+                    .map(|(relative, f)| ContentFile {
+                        name: format!("content/notifications/{relative}"),
+                        text: f.text,
+                    })
                     .collect();
                 urad_notify::templates::Templates::from_files(&files)
             }
