@@ -974,6 +974,12 @@ pub async fn take(
         &t.key,
         now,
     )?));
+    if is_final {
+        // The closed case goes to the records-management system: a durable job, written with
+        // the closing, so a hand-off is never forgotten (docs/records.md).
+        statements
+            .push(urad_jobs::enqueue(&handoff_job(case_id), clock).only_if_previous_changed());
+    }
     statements.extend(
         input
             .also
@@ -998,6 +1004,19 @@ fn year_in_office(now: i64) -> i16 {
     jiff::Timestamp::from_second(now)
         .map(|t| t.to_zoned(tz).year())
         .unwrap_or(1970)
+}
+
+/// The queue of hand-offs of closed cases to the records-management system (spisová služba).
+pub const RECORDS_QUEUE: &str = "records";
+
+/// The hand-off of a closed case: once per case.
+pub fn handoff_job(case_id: &str) -> urad_jobs::NewJob {
+    urad_jobs::NewJob::new(
+        RECORDS_QUEUE,
+        "handoff",
+        &serde_json::json!({ "case_id": case_id }),
+    )
+    .dedup_key(format!("handoff:{case_id}"))
 }
 
 fn hex(bytes: &[u8]) -> String {

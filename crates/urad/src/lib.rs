@@ -473,6 +473,9 @@ pub struct Server {
     /// The worker that sends e-mail, while an SMTP server is configured (dropping this leaves
     /// it running; `shutdown` stops it after the message it is sending).
     pub email: Option<urad_jobs::WorkerHandle>,
+    /// The worker that hands closed cases to the records-management system, while one is
+    /// configured (`URAD_RECORDS_URL`).
+    pub handoff: Option<urad_jobs::WorkerHandle>,
 }
 
 /// Connections waiting to be accepted before the kernel drops new ones. At a grant call's
@@ -575,6 +578,7 @@ pub async fn start_with_env(
         .content
         .notifications()
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let catalogue_data = Arc::new(data.clone());
     let catalog = Catalog::new(data).context("cannot build the search index")?;
     let listener =
         listen(args.listen).with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -619,6 +623,32 @@ pub async fn start_with_env(
     back_office
         .clone()
         .spawn_worker(db.clone(), clock.clone(), Some(reminders));
+    // Closed cases go to the records-management system while one is configured; until then
+    // their hand-offs wait in the queue.
+    let handoff = match env("URAD_RECORDS_URL").filter(|u| !u.trim().is_empty()) {
+        Some(url) => {
+            let records = records::Records {
+                db: db.clone(),
+                store: attachments.clone(),
+                catalog: catalogue_data.clone(),
+                forms: Arc::new(forms.clone()),
+                office: back_office.office.clone(),
+            };
+            tracing::info!(url = %url, "closed cases are handed to the records-management system");
+            Some(records::spawn_handoff_worker(
+                records,
+                clock.clone(),
+                url,
+                http.clone(),
+            ))
+        }
+        None => {
+            tracing::warn!(
+                "URAD_RECORDS_URL is not set: hand-offs of closed cases wait in the queue"
+            );
+            None
+        }
+    };
     let state = urad_web::AppState::new(catalog, db, issuer, clock, upstreams, http)
         .with_rate_limit_per_ip(args.rate_limit_per_ip)
         .with_cache_secs(args.cache_secs)
@@ -666,6 +696,7 @@ pub async fn start_with_env(
         handle,
         tsa,
         email,
+        handoff,
     })
 }
 

@@ -12,6 +12,7 @@ crate::for_both_backends!(
     nobody_reaches_what_their_role_does_not_allow,
     the_applicant_completes_through_the_portal_gets_the_decision_and_sees_who_looked,
     the_agenda_lead_sees_counts_and_a_chart_of_received_and_decided,
+    a_closed_case_goes_to_the_records_system_and_a_refused_hand_off_is_resent,
 );
 
 async fn signed_in(app: &TestApp, person: &str) -> Browser {
@@ -593,4 +594,125 @@ async fn the_agenda_lead_sees_counts_and_a_chart_of_received_and_decided(backend
     assert_eq!(official.visit("/urad/prehled.csv").await.status, 403);
     let mut citizen = signed_in(&app, "jana-novakova").await;
     assert_eq!(citizen.visit("/urad/prehled").await.status, 403);
+}
+
+/// A stand-in for the office's records-management system (which cannot run here): takes
+/// `PUT /spis/{name}`, refusing every package while `refuse` is set.
+async fn records_system(
+    refuse: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    received: std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>,
+) -> String {
+    use axum::extract::Path;
+    use std::sync::atomic::Ordering;
+    let app = axum::Router::new().route(
+        "/spis/{name}",
+        axum::routing::put(move |Path(name): Path<String>, body: axum::body::Bytes| {
+            let (refuse, received) = (refuse.clone(), received.clone());
+            async move {
+                if refuse.load(Ordering::SeqCst) {
+                    return axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+                }
+                received.lock().unwrap().push((name, body.to_vec()));
+                axum::http::StatusCode::CREATED
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/spis")
+}
+
+async fn a_closed_case_goes_to_the_records_system_and_a_refused_hand_off_is_resent(
+    backend: Backend,
+) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    let refuse = Arc::new(AtomicBool::new(true));
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let url = records_system(refuse.clone(), received.clone()).await;
+    let setup = crate::harness::Setup {
+        env: [("URAD_RECORDS_URL".to_owned(), url)].into_iter().collect(),
+        ..Default::default()
+    };
+    let app = TestApp::start_with(backend, setup).await.unwrap();
+    let (db, case_id) = received_case(&app).await;
+
+    // The official decides: the case closes, and its hand-off is queued with it.
+    let mut official = signed_in(&app, "ursula-urednikova").await;
+    for t in ["start", "approve"] {
+        let page = official.visit(&format!("/urad/spisy/{case_id}")).await;
+        let form = [
+            ("csrf".to_owned(), hidden(&page.body, "csrf")),
+            ("revision".to_owned(), hidden(&page.body, "revision")),
+            ("transition".to_owned(), t.to_owned()),
+        ];
+        let done = official
+            .submit(&format!("/urad/spisy/{case_id}/krok"), &form)
+            .await;
+        assert_eq!(done.status, 200, "{}", done.body);
+    }
+    // The system refuses it: the hand-off fails for good, visible in the queue.
+    let mut failed = Vec::new();
+    for _ in 0..100 {
+        failed = urad_jobs::list(&db, "records", Some(urad_jobs::JobState::Failed), 10)
+            .await
+            .unwrap();
+        if !failed.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(failed.len(), 1, "the refused hand-off is failed");
+    assert!(received.lock().unwrap().is_empty());
+    let reference = urad_cases::cases::get(&db, &case_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .reference;
+
+    // An official does not see the queue; the administrator does, and sends it again.
+    assert_eq!(official.visit("/urad/predani").await.status, 403);
+    let mut admin = signed_in(&app, "alena-spravcova").await;
+    let queue = admin.visit("/urad/predani").await;
+    assert_eq!(queue.status, 200, "{}", queue.body);
+    assert!(queue.body.contains(&reference), "{}", queue.body);
+    assert!(queue.body.contains("nepovedlo se"), "{}", queue.body);
+    assert!(
+        queue.body.contains("422"),
+        "the system's answer is shown: {}",
+        queue.body
+    );
+    refuse.store(false, Ordering::SeqCst);
+    let resend = queue
+        .body
+        .split("action=\"")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap().to_owned())
+        .find(|a| a.ends_with("/znovu"))
+        .expect("the resend form");
+    let page = admin
+        .submit(&resend, &[("csrf".into(), hidden(&queue.body, "csrf"))])
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    for _ in 0..100 {
+        if !received.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let got = received.lock().unwrap().clone();
+    assert_eq!(got.len(), 1, "handed off once");
+    assert!(
+        got[0].0.starts_with("SIP-") && got[0].0.ends_with(".zip"),
+        "{}",
+        got[0].0
+    );
+    let zip = zip::ZipArchive::new(std::io::Cursor::new(got[0].1.clone())).unwrap();
+    assert!(zip.file_names().any(|n| n.unwrap() == "mets.xml"));
+}
+
+/// A general submission of a person who never signed in, taken in as a case.
+async fn received_case(app: &TestApp) -> (urad_store::Db, String) {
+    received(app, "p-applicant").await
 }
