@@ -596,11 +596,14 @@ async fn the_agenda_lead_sees_counts_and_a_chart_of_received_and_decided(backend
     assert_eq!(citizen.visit("/urad/prehled").await.status, 403);
 }
 
+/// The packages a stand-in records system received: file name and bytes.
+type Packages = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>;
+
 /// A stand-in for the office's records-management system (which cannot run here): takes
 /// `PUT /spis/{name}`, refusing every package while `refuse` is set.
 async fn records_system(
     refuse: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    received: std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>,
+    received: Packages,
 ) -> String {
     use axum::extract::Path;
     use std::sync::atomic::Ordering;
