@@ -187,6 +187,12 @@ describe("the back office from the registry journal to a decision", () => {
         assert.ok(log.includes(text), `"Who accessed my data" shows ${text}`);
       }
       await checkA11y(citizen, "who accessed my data");
+      // The notices of the request and the decision are in the portal inbox too.
+      await gotoPage(citizen, "/zpravy");
+      const inbox = await citizen.locator("#messages-list").innerText();
+      assert.ok(inbox.includes(`Výzva k doplnění podání ${reference}`), "the request's notice");
+      assert.ok(inbox.includes(`Ve věci ${reference} bylo vydáno rozhodnutí`), "the decision's notice");
+      await checkA11y(citizen, "messages from the office");
     } finally {
       await closePage(citizen);
       await closePage(clerk);
@@ -202,6 +208,10 @@ describe("the back office from the registry journal to a decision", () => {
       assert.ok(await lead.locator("svg[role=img]").isVisible(), "the chart");
       assert.ok((await lead.locator("#dash-table tbody tr").count()) >= 28, "a row a day");
       await checkA11y(lead, "agenda overview");
+      // The queue of hand-offs to the records-management system (the decided case is in it).
+      await gotoPage(lead, "/en/office/hand-offs");
+      assert.ok(await lead.locator("#queue-counts").isVisible());
+      await checkA11y(lead, "hand-off queue");
       await gotoPage(citizen, "/formulare/obecne-podani");
       await enterOn(citizen, "#form-sign-in", /\/demo-idp\/authorize/);
       await enterOn(citizen, 'button[value="jana-novakova:substantial"]', /\/formulare\/obecne-podani$/);
