@@ -122,6 +122,14 @@ pub(crate) fn routes() -> Router<AppState> {
             get(|s, p, h| case_page(s, p, h, Lang::En)),
         )
         .route(
+            "/urad/spisy/{id}/prilohy/{attachment}",
+            get(|s, p, h| case_file_download(s, p, h, Lang::Cs)),
+        )
+        .route(
+            "/en/office/cases/{id}/files/{attachment}",
+            get(|s, p, h| case_file_download(s, p, h, Lang::En)),
+        )
+        .route(
             "/urad/spisy/{id}/{action}",
             post(|s, p, h, f| case_post(s, p, h, f, Lang::Cs)),
         )
@@ -515,6 +523,8 @@ struct CasePage {
     move_href: String,
     note_href: String,
     groups: Vec<AnswerGroup>,
+    /// The submission's files: name, details and where to download them.
+    files: Vec<(String, String, String)>,
     events: Vec<EventRow>,
     requests: Vec<RequestRow>,
     moves: Vec<MoveButton>,
@@ -570,6 +580,23 @@ async fn case_page(
     let groups = form
         .map(|f| answer_groups(f, &data, &files, lang, None))
         .unwrap_or_default();
+    let file_links = files
+        .iter()
+        .map(|a| {
+            (
+                a.file_name.clone(),
+                format!(
+                    "{}, {}",
+                    urad_filing::attachments::size_text(u64::try_from(a.size).unwrap_or(0), lang),
+                    a.media_type
+                ),
+                match lang {
+                    Lang::Cs => format!("/urad/spisy/{}/prilohy/{}", case.id, a.id),
+                    Lang::En => format!("/en/office/cases/{}/files/{}", case.id, a.id),
+                },
+            )
+        })
+        .collect();
     let events = cases::events(&state.db, &case.id, false)
         .await
         .unwrap_or_default();
@@ -633,6 +660,7 @@ async fn case_page(
         move_href: paths::case_action(lang, &id, paths::action(lang, "move")),
         note_href: paths::case_action(lang, &id, paths::action(lang, "note")),
         groups,
+        files: file_links,
         events: events
             .iter()
             .map(|e| EventRow {
@@ -1532,6 +1560,56 @@ async fn resend(
             &CaseError::Unavailable(e.to_string()),
         ),
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// A case's files
+
+/// One attached file of the case's submission, for officials of its agenda; recorded in the
+/// access log before it is sent.
+async fn case_file_download(
+    State(state): State<AppState>,
+    Path((id, attachment)): Path<(String, String)>,
+    headers: HeaderMap,
+    lang: Lang,
+) -> Response {
+    let here = paths::case(lang, &id);
+    let (_, staff) = match staff_member(&state, lang, &here) {
+        Ok(v) => v,
+        Err(r) => return *r,
+    };
+    let case = match cases::for_staff(&state.db, &staff, &id).await {
+        Ok(c) => c,
+        Err(e) => return case_error(&state, lang, &headers, &e),
+    };
+    let Some(store) = &state.attachments else {
+        return case_error(
+            &state,
+            lang,
+            &headers,
+            &CaseError::Unavailable("no blob store".into()),
+        );
+    };
+    let (file, bytes) =
+        match urad_filing::attachments::read(store, &case.applicant_id, &attachment).await {
+            Ok((a, b)) if a.draft_id == case.submission_id => (a, b),
+            _ => return case_error(&state, lang, &headers, &CaseError::NotFound),
+        };
+    if let Err(e) =
+        cases::record_read(&state.db, state.clock.as_ref(), &staff, &case, "attachment").await
+    {
+        return case_error(&state, lang, &headers, &e);
+    }
+    let mut response = axum::body::Body::from_stream(bytes).into_response();
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&file.media_type) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment"),
+    );
+    no_store(response)
 }
 
 #[cfg(test)]

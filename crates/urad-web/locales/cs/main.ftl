@@ -413,3 +413,5 @@ office-job-pending = čeká
 office-job-running = předává se
 office-job-done = předáno
 office-job-failed = nepovedlo se
+office-files = Přílohy podání
+access-what-attachment = otevřel přílohu vašeho podání

@@ -411,3 +411,5 @@ office-job-pending = waiting
 office-job-running = being handed off
 office-job-done = handed off
 office-job-failed = failed
+office-files = The submission's files
+access-what-attachment = opened a file of your submission

@@ -13,6 +13,7 @@ crate::for_both_backends!(
     the_applicant_completes_through_the_portal_gets_the_decision_and_sees_who_looked,
     the_agenda_lead_sees_counts_and_a_chart_of_received_and_decided,
     a_closed_case_goes_to_the_records_system_and_a_refused_hand_off_is_resent,
+    officials_download_the_files_of_their_cases_and_each_download_is_logged,
 );
 
 async fn signed_in(app: &TestApp, person: &str) -> Browser {
@@ -718,4 +719,96 @@ async fn a_closed_case_goes_to_the_records_system_and_a_refused_hand_off_is_rese
 /// A general submission of a person who never signed in, taken in as a case.
 async fn received_case(app: &TestApp) -> (urad_store::Db, String) {
     received(app, "p-applicant").await
+}
+
+async fn officials_download_the_files_of_their_cases_and_each_download_is_logged(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let db = app.store.open().await.unwrap();
+    let forms = urad::ContentArgs::dir(crate::harness::content_dir())
+        .forms()
+        .unwrap();
+    let clock = urad_core::SystemClock;
+    let draft = urad_filing::start_draft(
+        &db,
+        &clock,
+        &forms,
+        "p-files",
+        "obecne-podani",
+        &json!({"sender": {"name": "Jana Nováková", "address": "Hlavní 1, Ostrava"},
+                "subject": "Plná moc", "text": "Přikládám plnou moc."}),
+    )
+    .await
+    .unwrap();
+    let store = urad::AttachmentArgs::default()
+        .open(&db, &app.store.data_dir)
+        .unwrap();
+    let bytes = crate::attachments::pdf(3000);
+    let upload = urad_filing::attachments::NewAttachment {
+        person_id: "p-files",
+        draft_id: &draft,
+        slot: "documents",
+        file_name: "plna-moc.pdf",
+    };
+    let stream =
+        futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(bytes.clone()))]);
+    let file = urad_filing::attachments::add(&store, &clock, &forms, &upload, stream)
+        .await
+        .unwrap();
+    let request = urad_filing::SubmitRequest {
+        person_id: "p-files",
+        draft_id: &draft,
+        scope: "form:obecne-podani",
+        lang: Lang::Cs,
+        attachment_limits: Default::default(),
+    };
+    urad_filing::submit(&db, &clock, &forms, "KUMSK", &request)
+        .await
+        .unwrap();
+    let mut case = None;
+    for _ in 0..100 {
+        case = urad_cases::cases::of_submission(&db, &draft).await.unwrap();
+        if case.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let case = case.expect("taken in");
+
+    let mut official = signed_in(&app, "ursula-urednikova").await;
+    let page = official.visit(&format!("/urad/spisy/{}", case.id)).await;
+    let href = format!("/urad/spisy/{}/prilohy/{}", case.id, file.id);
+    assert!(page.body.contains(&href), "{}", page.body);
+    let got = app
+        .client
+        .get(app.url(&href))
+        .header("cookie", official.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.headers()["content-type"], "application/pdf");
+    assert_eq!(got.bytes().await.unwrap().to_vec(), bytes);
+    // Another agenda's official, the clerk and a file of another case: not found.
+    let mut clerk = signed_in(&app, "radek-podatelna").await;
+    assert_eq!(clerk.visit(&href).await.status, 404);
+    let (_, other) = received(&app, "p-other").await;
+    let crossed = format!("/urad/spisy/{other}/prilohy/{}", file.id);
+    assert_eq!(official.visit(&crossed).await.status, 404);
+    let log = urad_audit::for_subject(
+        &db,
+        "p-files",
+        urad_audit::Page {
+            before: None,
+            limit: 50,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        log.iter()
+            .filter(|r| r.entry.details["what"] == "attachment")
+            .count(),
+        1,
+        "the download is in the applicant's access log, the refused ones are not"
+    );
 }
