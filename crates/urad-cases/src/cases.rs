@@ -999,10 +999,8 @@ pub async fn take(
 /// The calendar year at `now` in the office's time zone (a case closed on New Year's Eve at
 /// 23:30 in Prague is closed in that year, whatever UTC says).
 fn year_in_office(now: i64) -> i16 {
-    let tz = jiff::tz::TimeZone::get(crate::deadline::OFFICE_TIME_ZONE)
-        .unwrap_or(jiff::tz::TimeZone::UTC);
     jiff::Timestamp::from_second(now)
-        .map(|t| t.to_zoned(tz).year())
+        .map(|t| t.to_zoned(crate::deadline::office_time_zone()).year())
         .unwrap_or(1970)
 }
 

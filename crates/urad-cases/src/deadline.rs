@@ -60,6 +60,27 @@ pub enum DeadlineError {
 /// The office's time zone; deadlines run by its calendar days.
 pub const OFFICE_TIME_ZONE: &str = "Europe/Prague";
 
+/// The office's time zone, for showing instants and days (deadlines themselves refuse to be
+/// counted without it, see [`DeadlineError::NoTimeZone`]); UTC only if the bundled time-zone
+/// data lacked it.
+pub fn office_time_zone() -> TimeZone {
+    TimeZone::get(OFFICE_TIME_ZONE).unwrap_or(TimeZone::UTC)
+}
+
+/// A day as stored (`YYYY-MM-DD`, the office's calendar) as people write it: `4. 1. 2027` in
+/// Czech; ISO in English.
+pub fn day_text(day: &str, lang: urad_core::Lang) -> String {
+    let mut parts = day.split('-');
+    match (parts.next(), parts.next(), parts.next(), lang) {
+        (Some(y), Some(m), Some(d), urad_core::Lang::Cs) => format!(
+            "{}. {}. {y}",
+            d.trim_start_matches('0'),
+            m.trim_start_matches('0')
+        ),
+        _ => day.to_owned(),
+    }
+}
+
 /// A deadline: the last day of a period in days and the instant it ends.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Deadline {
@@ -218,6 +239,18 @@ fn iso_date<S: Serializer>(date: &Date, serializer: S) -> Result<S::Ok, S::Error
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn days_are_written_as_people_write_them() {
+        assert_eq!(
+            super::day_text("2027-01-04", urad_core::Lang::Cs),
+            "4. 1. 2027"
+        );
+        assert_eq!(
+            super::day_text("2027-01-04", urad_core::Lang::En),
+            "2027-01-04"
+        );
+    }
+
     use super::*;
     use jiff::civil::date;
     use urad_core::{Clock, Lang, ManualClock};

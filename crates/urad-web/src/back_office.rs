@@ -25,6 +25,7 @@ use std::sync::Arc;
 use urad_cases::access::{Access, Resource, Staff};
 use urad_cases::agenda::BackOffice;
 use urad_cases::cases::{self, CaseError, CaseFile, InboxFilter, Move};
+pub(crate) use urad_cases::deadline::day_text;
 use urad_core::Lang;
 
 pub(crate) mod paths {
@@ -305,20 +306,6 @@ fn state_name(office: &BackOffice, case: &CaseFile, lang: Lang) -> String {
         .get(&case.workflow)
         .and_then(|w| w.state(&case.state))
         .map_or_else(|| case.state.clone(), |s| s.name.get(lang).to_owned())
-}
-
-/// A Prague date (`YYYY-MM-DD`) as people write it.
-pub(crate) fn day_text(day: &str, lang: Lang) -> String {
-    let mut parts = day.split('-');
-    match (parts.next(), parts.next(), parts.next(), lang) {
-        (Some(y), Some(m), Some(d), Lang::Cs) => format!(
-            "{}. {}. {y}",
-            d.trim_start_matches('0'),
-            m.trim_start_matches('0')
-        ),
-        (Some(_), Some(_), Some(_), Lang::En) => day.to_owned(),
-        _ => day.to_owned(),
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -923,7 +910,7 @@ async fn decision_document(
     let catalogue_office = &state.catalog.office;
     let settings = office.agenda(&case.agenda);
     let now = state.clock.now();
-    let tz = jiff::tz::TimeZone::get("Europe/Prague").unwrap_or(jiff::tz::TimeZone::UTC);
+    let tz = urad_cases::deadline::office_time_zone();
     let reasoning = form.message.trim().to_owned();
     let data = urad_documents::DecisionData {
         office: urad_documents::OfficeData {
@@ -1057,33 +1044,54 @@ async fn journal_rows(
         .map_err(CaseError::from)
 }
 
+/// What the journal's page and its CSV both need: the clerk (else the way to sign in or a
+/// refusal), the back office, and the rows asked for.
+async fn journal_of(
+    state: &AppState,
+    q: &JournalQuery,
+    lang: Lang,
+) -> Result<(Viewer, Arc<BackOffice>, Vec<JournalRow>), Refused> {
+    let (viewer, staff) = staff_member(state, lang, paths::journal(lang))?;
+    if !staff.may(Access::Read, Resource::RegistryJournal) {
+        return Err(Box::new(message(
+            state,
+            lang,
+            StatusCode::FORBIDDEN,
+            "office-journal-only-title",
+            "office-journal-only-text",
+        )));
+    }
+    let office = office(state, lang)?;
+    let rows = journal_rows(state, &office, q, lang)
+        .await
+        .map_err(|e| Box::new(case_error(state, lang, &HeaderMap::new(), &e)))?;
+    Ok((viewer, office, rows))
+}
+
+/// A CSV export as a download named `file_name`.
+fn csv_download(csv: String, file_name: &'static str) -> Response {
+    let mut response = csv.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    no_store(response)
+}
+
 async fn journal(
     State(state): State<AppState>,
     Query(q): Query<JournalQuery>,
     lang: Lang,
 ) -> Response {
-    let here = paths::journal(lang);
-    let (viewer, staff) = match staff_member(&state, lang, here) {
+    let (viewer, office, rows) = match journal_of(&state, &q, lang).await {
         Ok(v) => v,
         Err(r) => return *r,
     };
-    if !staff.may(Access::Read, Resource::RegistryJournal) {
-        return message(
-            &state,
-            lang,
-            StatusCode::FORBIDDEN,
-            "office-journal-only-title",
-            "office-journal-only-text",
-        );
-    }
-    let office = match office(&state, lang) {
-        Ok(o) => o,
-        Err(r) => return *r,
-    };
-    let rows = match journal_rows(&state, &office, &q, lang).await {
-        Ok(r) => r,
-        Err(e) => return case_error(&state, lang, &HeaderMap::new(), &e),
-    };
+    let here = paths::journal(lang);
     let tr = Tr::new(lang);
     let choices = |selected: &str| {
         office
@@ -1139,27 +1147,9 @@ async fn journal_csv(
     Query(q): Query<JournalQuery>,
     lang: Lang,
 ) -> Response {
-    let here = paths::journal(lang);
-    let (_, staff) = match staff_member(&state, lang, here) {
+    let (_, _, rows) = match journal_of(&state, &q, lang).await {
         Ok(v) => v,
         Err(r) => return *r,
-    };
-    if !staff.may(Access::Read, Resource::RegistryJournal) {
-        return message(
-            &state,
-            lang,
-            StatusCode::FORBIDDEN,
-            "office-journal-only-title",
-            "office-journal-only-text",
-        );
-    }
-    let office = match office(&state, lang) {
-        Ok(o) => o,
-        Err(r) => return *r,
-    };
-    let rows = match journal_rows(&state, &office, &q, lang).await {
-        Ok(r) => r,
-        Err(e) => return case_error(&state, lang, &HeaderMap::new(), &e),
     };
     let tr = Tr::new(lang);
     let mut csv = [
@@ -1183,17 +1173,7 @@ async fn journal_csv(
         csv.push_str(&line);
         csv.push_str("\r\n");
     }
-    let mut response = csv.into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"podaci-denik.csv\""),
-    );
-    no_store(response)
+    csv_download(csv, "podaci-denik.csv")
 }
 
 #[derive(Deserialize)]
@@ -1290,7 +1270,7 @@ async fn dashboard_data(
     staff: &Staff,
     agenda: &str,
 ) -> Result<urad_cases::dashboard::DailyCounts, CaseError> {
-    let tz = jiff::tz::TimeZone::get("Europe/Prague").unwrap_or(jiff::tz::TimeZone::UTC);
+    let tz = urad_cases::deadline::office_time_zone();
     let today = jiff::Timestamp::from_second(state.clock.now())
         .map(|t| t.to_zoned(tz).date())
         .unwrap_or_default();
@@ -1300,33 +1280,51 @@ async fn dashboard_data(
     cases::daily_counts(&state.db, staff, agenda, from, today).await
 }
 
+/// What the overview and its CSV both need: a head of agenda (else the way to sign in or a
+/// refusal), the agendas they lead, the one shown and its daily counts.
+async fn dashboard_of(
+    state: &AppState,
+    q: &DashboardQuery,
+    lang: Lang,
+) -> Result<
+    (
+        Staff,
+        Vec<String>,
+        String,
+        urad_cases::dashboard::DailyCounts,
+    ),
+    Refused,
+> {
+    let (_, staff) = staff_member(state, lang, paths::dashboard(lang))?;
+    let Some((led, agenda)) = led_agenda(&staff, &q.agenda) else {
+        return Err(Box::new(message(
+            state,
+            lang,
+            StatusCode::FORBIDDEN,
+            "office-leads-only-title",
+            "office-leads-only-text",
+        )));
+    };
+    let counts = dashboard_data(state, &staff, &agenda)
+        .await
+        .map_err(|e| Box::new(case_error(state, lang, &HeaderMap::new(), &e)))?;
+    Ok((staff, led, agenda, counts))
+}
+
 async fn dashboard(
     State(state): State<AppState>,
     Query(q): Query<DashboardQuery>,
     lang: Lang,
 ) -> Response {
-    let here = paths::dashboard(lang);
-    let (_, staff) = match staff_member(&state, lang, here) {
+    let (staff, led, agenda, counts) = match dashboard_of(&state, &q, lang).await {
         Ok(v) => v,
         Err(r) => return *r,
-    };
-    let Some((led, agenda)) = led_agenda(&staff, &q.agenda) else {
-        return message(
-            &state,
-            lang,
-            StatusCode::FORBIDDEN,
-            "office-leads-only-title",
-            "office-leads-only-text",
-        );
     };
     let office = match office(&state, lang) {
         Ok(o) => o,
         Err(r) => return *r,
     };
-    let counts = match dashboard_data(&state, &staff, &agenda).await {
-        Ok(c) => c,
-        Err(e) => return case_error(&state, lang, &HeaderMap::new(), &e),
-    };
+    let here = paths::dashboard(lang);
     let filter = InboxFilter {
         agenda: Some(agenda.clone()),
         ..InboxFilter::default()
@@ -1384,35 +1382,14 @@ async fn dashboard_csv(
     Query(q): Query<DashboardQuery>,
     lang: Lang,
 ) -> Response {
-    let here = paths::dashboard(lang);
-    let (_, staff) = match staff_member(&state, lang, here) {
+    let (_, _, _, counts) = match dashboard_of(&state, &q, lang).await {
         Ok(v) => v,
         Err(r) => return *r,
     };
-    let Some((_, agenda)) = led_agenda(&staff, &q.agenda) else {
-        return message(
-            &state,
-            lang,
-            StatusCode::FORBIDDEN,
-            "office-leads-only-title",
-            "office-leads-only-text",
-        );
-    };
-    let counts = match dashboard_data(&state, &staff, &agenda).await {
-        Ok(c) => c,
-        Err(e) => return case_error(&state, lang, &HeaderMap::new(), &e),
-    };
-    let mut response = urad_cases::dashboard::csv(&counts, lang).into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"prehled-agendy.csv\""),
-    );
-    no_store(response)
+    csv_download(
+        urad_cases::dashboard::csv(&counts, lang),
+        "prehled-agendy.csv",
+    )
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1624,11 +1601,5 @@ mod tests {
         assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(csv_field("-1"), "'-1");
         assert_eq!(csv_field("line\nbreak"), "\"line\nbreak\"");
-    }
-
-    #[test]
-    fn prague_days_are_written_as_people_write_them() {
-        assert_eq!(day_text("2027-01-04", Lang::Cs), "4. 1. 2027");
-        assert_eq!(day_text("2027-01-04", Lang::En), "2027-01-04");
     }
 }

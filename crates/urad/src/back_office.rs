@@ -7,9 +7,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use urad_cases::agenda::BackOffice;
+use urad_cases::deadline::day_text;
 use urad_catalog::model::CatalogData;
 use urad_core::content::{file_error, list_dir, read_file, ContentErrors, ContentFile};
-use urad_core::{Clock, Text};
+use urad_core::{Clock, Lang, Text};
 use urad_forms::Forms;
 use urad_store::Db;
 
@@ -93,7 +94,10 @@ impl BackOfficeSetup {
                     .case(&case.id)
                     .value("reference", case.reference.as_str())
                     .text("service", service)
-                    .text("deadline", Text::new(czech_day(day), day.clone()))
+                    .text(
+                        "deadline",
+                        Text::new(day_text(day, Lang::Cs), day_text(day, Lang::En)),
+                    )
                     .value(
                         "url",
                         format!("{public_url}/moje-podani/{}", case.submission_id),
@@ -175,17 +179,4 @@ pub fn read_files(dir: &Path) -> Result<Vec<(String, ContentFile)>, ContentError
         }
     }
     Ok(files)
-}
-
-/// `2026-12-17` as Czech writes it: `17. 12. 2026`.
-fn czech_day(day: &str) -> String {
-    let mut parts = day.split('-');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some(y), Some(m), Some(d)) => format!(
-            "{}. {}. {y}",
-            d.trim_start_matches('0'),
-            m.trim_start_matches('0')
-        ),
-        _ => day.to_owned(),
-    }
 }
