@@ -956,6 +956,7 @@ pub async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             println!("  try: {base}/sluzby?q=kotlikova+dotace   (search, no diacritics needed)");
             println!("       {base}/en/services/czech-point    (English, an in-person service)");
             println!("       {base}/api/v1/services            (JSON API; OpenAPI at {base}/api/openapi.json)");
+            println!("       {base}/urad                       (back office: sign in as a demo official, e.g. Uršula Úředníková)");
             println!(
                 "  database: {}",
                 match &args.store.database_url {
