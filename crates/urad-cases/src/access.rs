@@ -97,6 +97,8 @@ pub enum Resource<'a> {
     AuditLog,
     /// The queue of hand-offs to the records-management system.
     RecordsQueue,
+    /// The outgoing e-mail: addresses and texts of notices to citizens.
+    MailQueue,
 }
 
 /// What they want to do with it.
@@ -193,6 +195,8 @@ impl Staff {
             Resource::RecordsQueue => {
                 self.has(|g| matches!(g, Grant::Administrator | Grant::AgendaLead(_)))
             }
+            // Personal data of everybody's notices: the administrator alone.
+            Resource::MailQueue => self.has(|g| *g == Grant::Administrator),
         }
     }
 }
@@ -251,6 +255,7 @@ mod tests {
             ("other dashboard", Resource::Dashboard { agenda: other },  [false, false, false, false, false, false, false, false]),
             ("audit log",       Resource::AuditLog,                [false, false, false, false, false, false, true, false]),
             ("records queue",   Resource::RecordsQueue,            [false, false, false, false, true, true,   true, true]),
+            ("mail queue",      Resource::MailQueue,               [false, false, false, false, false, false, true, true]),
         ];
         for (name, resource, expected) in matrix {
             for (i, who) in [&clerk, &official, &lead, &admin].into_iter().enumerate() {

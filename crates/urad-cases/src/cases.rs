@@ -543,6 +543,22 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<CaseFile>, CaseError> {
     .map_err(CaseError::from)
 }
 
+/// A case by its reference number (`KUMSK 12/2026`), with no check of who asks.
+pub async fn by_reference(db: &Db, reference: &str) -> Result<Option<CaseFile>, CaseError> {
+    db.fetch_optional(
+        sql(concat!(
+            "SELECT ",
+            case_columns!(),
+            " FROM case_file WHERE reference = $1"
+        ))
+        .bind(reference.trim()),
+    )
+    .await?
+    .map(|r| CaseFile::from_row(&r))
+    .transpose()
+    .map_err(CaseError::from)
+}
+
 /// The case of a submission.
 pub async fn of_submission(db: &Db, submission_id: &str) -> Result<Option<CaseFile>, CaseError> {
     db.fetch_optional(

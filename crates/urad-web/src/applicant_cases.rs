@@ -306,14 +306,56 @@ struct AccessQuery {
     before: Option<i64>,
 }
 
-struct AccessRow {
-    when: String,
-    who: String,
-    role: String,
-    what: String,
-    agenda: String,
-    purpose: String,
-    reference: String,
+/// One access to someone's data, in words: what the citizen sees of it (and the
+/// administrator's view of the whole log shows beside the identifiers).
+pub(crate) struct AccessRow {
+    pub when: String,
+    pub who: String,
+    pub role: String,
+    pub what: String,
+    pub agenda: String,
+    pub purpose: String,
+    pub reference: String,
+}
+
+/// An entry of the access log in words, in `lang`; codes without a text show as stored.
+pub(crate) fn access_row(state: &AppState, r: &urad_audit::Recorded, lang: Lang) -> AccessRow {
+    let tr = Tr::new(lang);
+    let text = |key: String, fallback: &str| {
+        let t = tr.ts(&key);
+        if t == key {
+            fallback.to_owned()
+        } else {
+            t
+        }
+    };
+    let e = &r.entry;
+    let detail = |k: &str| e.details.get(k).and_then(|v| v.as_str()).unwrap_or("");
+    AccessRow {
+        when: prague_time(r.at, lang),
+        who: match detail("actor_name") {
+            "" => tr.ts("access-an-official"),
+            name => name.to_owned(),
+        },
+        role: text(format!("access-role-{}", e.actor_role), &e.actor_role),
+        what: text(
+            format!("access-what-{}", detail("what").replace('_', "-")),
+            e.action.code(),
+        ),
+        agenda: e
+            .agenda
+            .as_deref()
+            .and_then(|a| state.catalog.agenda(a))
+            .map_or_else(
+                || e.agenda.clone().unwrap_or_default(),
+                |a| a.name.get(lang).to_owned(),
+            ),
+        purpose: text(
+            format!("access-purpose-{}", e.purpose.replace('_', "-")),
+            &e.purpose,
+        ),
+        reference: detail("reference").to_owned(),
+    }
 }
 
 #[derive(Template)]
@@ -352,45 +394,9 @@ async fn who_accessed(
         }
     };
     let tr = Tr::new(lang);
-    let text = |key: String, fallback: &str| {
-        let t = tr.ts(&key);
-        if t == key {
-            fallback.to_owned()
-        } else {
-            t
-        }
-    };
     let rows = entries
         .iter()
-        .map(|r| {
-            let e = &r.entry;
-            let detail = |k: &str| e.details.get(k).and_then(|v| v.as_str()).unwrap_or("");
-            AccessRow {
-                when: prague_time(r.at, lang),
-                who: match detail("actor_name") {
-                    "" => tr.ts("access-an-official"),
-                    name => name.to_owned(),
-                },
-                role: text(format!("access-role-{}", e.actor_role), &e.actor_role),
-                what: text(
-                    format!("access-what-{}", detail("what").replace('_', "-")),
-                    e.action.code(),
-                ),
-                agenda: e
-                    .agenda
-                    .as_deref()
-                    .and_then(|a| state.catalog.agenda(a))
-                    .map_or_else(
-                        || e.agenda.clone().unwrap_or_default(),
-                        |a| a.name.get(lang).to_owned(),
-                    ),
-                purpose: text(
-                    format!("access-purpose-{}", e.purpose.replace('_', "-")),
-                    &e.purpose,
-                ),
-                reference: detail("reference").to_owned(),
-            }
-        })
+        .map(|r| access_row(&state, r, lang))
         .collect();
     let next_href = (entries.len() == PAGE as usize)
         .then(|| entries.last().map(|r| format!("{here}?before={}", r.seq)))
@@ -427,6 +433,7 @@ struct MessageRow {
 struct MessagesPage {
     layout: Layout,
     rows: Vec<MessageRow>,
+    settings_href: &'static str,
 }
 
 /// The office's notices to the signed-in person, newest first; opening the page reads them.
@@ -472,5 +479,12 @@ async fn messages(State(state): State<AppState>, lang: Lang) -> Response {
             unread: n.read_at.is_none(),
         })
         .collect();
-    no_store(render(StatusCode::OK, &MessagesPage { layout, rows }))
+    no_store(render(
+        StatusCode::OK,
+        &MessagesPage {
+            layout,
+            rows,
+            settings_href: crate::notification_settings::paths::settings(lang),
+        },
+    ))
 }

@@ -13,6 +13,7 @@ mod error;
 mod filing_api;
 mod form_pages;
 pub mod i18n;
+mod notification_settings;
 mod oidc;
 mod ops;
 mod pages;
@@ -281,6 +282,7 @@ pub fn router(state: AppState) -> Router {
         .merge(form_pages::routes())
         .merge(receipt_downloads::routes())
         .merge(back_office::routes())
+        .merge(notification_settings::routes())
         .merge(applicant_cases::routes())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

@@ -44,8 +44,7 @@ struct InboxPage {
     counts: Vec<(String, i64)>,
     overdue: i64,
     rows: Vec<CaseRow>,
-    journal_href: Option<String>,
-    dashboard_href: Option<String>,
+    links: Vec<OfficeLink>,
 }
 
 async fn inbox(State(state): State<AppState>, Query(q): Query<InboxQuery>, lang: Lang) -> Answer {
@@ -142,10 +141,7 @@ async fn inbox(State(state): State<AppState>, Query(q): Query<InboxQuery>, lang:
                 },
             })
             .collect(),
-        journal_href: staff
-            .may(Access::Read, Resource::RegistryJournal)
-            .then(|| paths::journal(lang).to_owned()),
-        dashboard_href: led_agenda(&staff, "").map(|_| paths::dashboard(lang).to_owned()),
+        links: office_links(&staff, lang),
     };
     Ok(no_store(render(StatusCode::OK, &page)))
 }

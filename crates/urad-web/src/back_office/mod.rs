@@ -28,6 +28,7 @@ use urad_cases::cases::{self, CaseError, CaseFile, InboxFilter, Move};
 pub(crate) use urad_cases::deadline::day_text;
 use urad_core::Lang;
 
+mod access_log;
 mod case;
 mod dashboard;
 mod inbox;
@@ -102,15 +103,29 @@ pub(crate) mod paths {
         }
     }
 
-    pub fn resend(lang: Lang, job: &str) -> String {
+    pub fn mail(lang: Lang) -> &'static str {
+        match lang {
+            Lang::Cs => "/urad/odchozi-posta",
+            Lang::En => "/en/office/outgoing-mail",
+        }
+    }
+
+    /// Sending a failed job of the queue at `queue_path` again.
+    pub fn resend(queue_path: &str, lang: Lang, job: &str) -> String {
         format!(
-            "{}/{job}/{}",
-            handoffs(lang),
+            "{queue_path}/{job}/{}",
             match lang {
                 Lang::Cs => "znovu",
                 Lang::En => "resend",
             }
         )
+    }
+
+    pub fn access_log(lang: Lang) -> &'static str {
+        match lang {
+            Lang::Cs => "/urad/pristupy",
+            Lang::En => "/en/office/access-log",
+        }
     }
 
     pub fn reassign(lang: Lang, case: &str) -> String {
@@ -125,6 +140,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(journal::routes())
         .merge(dashboard::routes())
         .merge(queues::routes())
+        .merge(access_log::routes())
 }
 
 /// A request answered at once (sign in first, not staff, not found …): handlers return
@@ -286,6 +302,58 @@ fn state_name(office: &BackOffice, case: &CaseFile, lang: Lang) -> String {
         .get(&case.workflow)
         .and_then(|w| w.state(&case.state))
         .map_or_else(|| case.state.clone(), |s| s.name.get(lang).to_owned())
+}
+
+/// A link to another part of the back office.
+pub(super) struct OfficeLink {
+    pub(super) id: &'static str,
+    pub(super) href: &'static str,
+    pub(super) label: String,
+}
+
+/// The parts of the back office beyond the inbox that `staff` may open.
+fn office_links(staff: &Staff, lang: Lang) -> Vec<OfficeLink> {
+    let tr = Tr::new(lang);
+    [
+        (
+            "journal-link",
+            staff.may(Access::Read, Resource::RegistryJournal),
+            paths::journal(lang),
+            "office-journal-title",
+        ),
+        (
+            "dashboard-link",
+            led_agenda(staff, "").is_some(),
+            paths::dashboard(lang),
+            "office-dashboard-title",
+        ),
+        (
+            "handoffs-link",
+            staff.may(Access::Read, Resource::RecordsQueue),
+            paths::handoffs(lang),
+            "office-queue-title",
+        ),
+        (
+            "mail-link",
+            staff.may(Access::Read, Resource::MailQueue),
+            paths::mail(lang),
+            "office-mail-title",
+        ),
+        (
+            "access-log-link",
+            staff.may(Access::Read, Resource::AuditLog),
+            paths::access_log(lang),
+            "office-log-title",
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, allowed, _, _)| *allowed)
+    .map(|(id, _, href, key)| OfficeLink {
+        id,
+        href,
+        label: tr.ts(key),
+    })
+    .collect()
 }
 
 /// A choice of a filter's list.
