@@ -14,6 +14,8 @@ crate::for_both_backends!(
     the_agenda_lead_sees_counts_and_a_chart_of_received_and_decided,
     a_closed_case_goes_to_the_records_system_and_a_refused_hand_off_is_resent,
     officials_download_the_files_of_their_cases_and_each_download_is_logged,
+    the_administrator_reads_the_whole_access_log_and_the_mail_queue,
+    citizens_choose_how_they_are_notified,
 );
 
 async fn signed_in(app: &TestApp, person: &str) -> Browser {
@@ -811,4 +813,141 @@ async fn officials_download_the_files_of_their_cases_and_each_download_is_logged
         1,
         "the download is in the applicant's access log, the refused ones are not"
     );
+}
+
+async fn the_administrator_reads_the_whole_access_log_and_the_mail_queue(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let (db, case_id) = received(&app, "p-applicant").await;
+    let case = urad_cases::cases::get(&db, &case_id)
+        .await
+        .unwrap()
+        .unwrap();
+    // An official of the agenda opens the case: an entry in the log.
+    let mut official = signed_in(&app, "ursula-urednikova").await;
+    let page = official.visit(&format!("/urad/spisy/{case_id}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    // Only the administrator reads the whole log and the outgoing e-mail.
+    for path in ["/urad/pristupy", "/urad/odchozi-posta"] {
+        let refused = official.visit(path).await;
+        assert_eq!(refused.status, 403, "{path}: {}", refused.body);
+    }
+    let mut admin = signed_in(&app, "alena-spravcova").await;
+    let inbox = admin.visit("/urad").await;
+    assert!(
+        inbox.body.contains("id=\"access-log-link\""),
+        "{}",
+        inbox.body
+    );
+    assert!(inbox.body.contains("id=\"mail-link\""));
+    let log = admin
+        .visit(&format!(
+            "/urad/pristupy?reference={}",
+            urlencoding(&case.reference)
+        ))
+        .await;
+    assert_eq!(log.status, 200, "{}", log.body);
+    assert!(log.body.contains("p-applicant"), "{}", log.body);
+    assert!(log.body.contains("nahlédl do spisu"), "{}", log.body);
+    let head = urad_audit::head(&db).await.unwrap();
+    assert!(
+        log.body.contains(&head.chain_hash),
+        "the head to write down"
+    );
+    // Another person's entries are not among the filtered ones.
+    let other = admin.visit("/urad/pristupy?person=p-nobody").await;
+    assert!(other.body.contains("id=\"log-empty\""), "{}", other.body);
+    let unknown = admin
+        .visit("/urad/pristupy?reference=KUMSK%20999999/1999")
+        .await;
+    assert!(unknown.body.contains("id=\"log-unknown-reference\""));
+    let mail = admin.visit("/urad/odchozi-posta").await;
+    assert_eq!(mail.status, 200, "{}", mail.body);
+    assert!(mail.body.contains("Odchozí e-maily"));
+}
+
+fn urlencoding(s: &str) -> String {
+    s.replace(' ', "%20").replace('/', "%2F")
+}
+
+async fn citizens_choose_how_they_are_notified(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let mut citizen = signed_in(&app, "jana-novakova").await;
+    let page = citizen.visit("/nastaveni-oznameni").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let csrf = hidden(&page.body, "csrf");
+    let db = app.store.open().await.unwrap();
+    let person = person_id(&db, "jana-novakova").await;
+    // A wrong address: an error that names the field, the value kept, nothing stored.
+    let wrong = citizen
+        .submit(
+            "/nastaveni-oznameni",
+            &[
+                ("csrf".into(), csrf.clone()),
+                ("email_enabled".into(), "1".into()),
+                ("address".into(), "own".into()),
+                ("own_email".into(), "jana@@example".into()),
+                ("lang".into(), "en".into()),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 422, "{}", wrong.body);
+    assert!(wrong.body.contains("href=\"#own_email\""), "{}", wrong.body);
+    assert!(wrong.body.contains("value=\"jana@@example\""));
+    let stored = urad_notify::preferences::get(&db, &person, None)
+        .await
+        .unwrap();
+    assert_eq!(stored.lang, Lang::Cs, "nothing stored");
+    // Without the CSRF token: refused.
+    let forged = citizen
+        .submit(
+            "/nastaveni-oznameni",
+            &[
+                ("email_enabled".into(), "".into()),
+                ("address".into(), "own".into()),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    // A right one is kept, and e-mail goes there in English.
+    let saved = citizen
+        .submit(
+            "/nastaveni-oznameni",
+            &[
+                ("csrf".into(), csrf.clone()),
+                ("email_enabled".into(), "1".into()),
+                ("address".into(), "own".into()),
+                ("own_email".into(), "jana.jinde@example.cz".into()),
+                ("lang".into(), "en".into()),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    assert!(
+        saved.body.contains("id=\"settings-saved\""),
+        "{}",
+        saved.body
+    );
+    let stored = urad_notify::preferences::get(&db, &person, None)
+        .await
+        .unwrap();
+    assert_eq!(stored.email.as_deref(), Some("jana.jinde@example.cz"));
+    assert!(stored.own_email && stored.email_enabled);
+    assert_eq!(stored.lang, Lang::En);
+    // E-mail off.
+    let off = citizen
+        .submit(
+            "/nastaveni-oznameni",
+            &[
+                ("csrf".into(), csrf),
+                ("address".into(), "own".into()),
+                ("own_email".into(), "jana.jinde@example.cz".into()),
+                ("lang".into(), "cs".into()),
+            ],
+        )
+        .await;
+    assert_eq!(off.status, 200, "{}", off.body);
+    let stored = urad_notify::preferences::get(&db, &person, None)
+        .await
+        .unwrap();
+    assert!(!stored.email_enabled);
 }
