@@ -223,4 +223,39 @@ describe("the back office from the registry journal to a decision", () => {
       await closePage(citizen);
     }
   });
+
+  test("the administrator's access log and outgoing e-mail, and a citizen's notification settings, by keyboard and with axe", async () => {
+    const admin = await newPage(browser);
+    const citizen = await newPage(browser);
+    try {
+      await signInAt(admin, "/urad", "alena-spravcova", /\/urad$/);
+      await enterOn(admin, "#access-log-link", /\/urad\/pristupy$/);
+      assert.ok(await admin.locator("#log-head").isVisible(), "the chain's head");
+      await checkA11y(admin, "access log");
+      await typeInto(admin, "#reference", "KUMSK 999999/1999");
+      await enterOn(admin, "#filter", /\/urad\/pristupy\?/);
+      await admin.locator("#log-unknown-reference").waitFor();
+      await checkA11y(admin, "access log, unknown reference");
+      await gotoPage(admin, "/urad");
+      await enterOn(admin, "#mail-link", /\/urad\/odchozi-posta$/);
+      assert.ok(await admin.locator("#queue-counts").isVisible());
+      await checkA11y(admin, "outgoing e-mail");
+
+      await signInAt(citizen, "/nastaveni-oznameni", "jana-novakova", /\/nastaveni-oznameni$/);
+      await checkA11y(citizen, "notification settings");
+      await typeInto(citizen, "#own_email", "jana@@example");
+      await enterOn(citizen, "#save-settings", /\/nastaveni-oznameni$/);
+      await citizen.locator("#error-summary").waitFor();
+      assert.equal(await citizen.locator("#own_email").inputValue(), "jana@@example", "the value kept");
+      await checkA11y(citizen, "notification settings with an error");
+      await typeInto(citizen, "#own_email", "jana.jinde@example.cz");
+      await enterOn(citizen, "#save-settings", /\/nastaveni-oznameni\?saved=1$/);
+      assert.ok(await citizen.locator("#settings-saved").isVisible());
+      assert.equal(await citizen.locator("#own_email").inputValue(), "jana.jinde@example.cz");
+      await checkA11y(citizen, "notification settings saved");
+    } finally {
+      await closePage(admin);
+      await closePage(citizen);
+    }
+  });
 });
