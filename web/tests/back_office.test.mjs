@@ -243,6 +243,9 @@ describe("the back office from the registry journal to a decision", () => {
 
       await signInAt(citizen, "/nastaveni-oznameni", "jana-novakova", /\/nastaveni-oznameni$/);
       await checkA11y(citizen, "notification settings");
+      // Her identity gives an address; she chooses another one, by keyboard.
+      await citizen.locator("#address-own").focus();
+      await citizen.keyboard.press("Space");
       await typeInto(citizen, "#own_email", "jana@@example");
       await enterOn(citizen, "#save-settings", /\/nastaveni-oznameni$/);
       await citizen.locator("#error-summary").waitFor();
