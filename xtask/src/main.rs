@@ -10,6 +10,8 @@
 //! - `cargo xtask bench surge` — a grant call's opening minute: applicants signed in
 //!   beforehand all submit at once; figures, ratios to the machine's ceilings, and a check
 //!   that nothing was lost or reordered (see docs/benchmarks.md).
+//! - `cargo xtask bench robot` — the grants robot's engine over 100 000 synthetic boiler
+//!   applications (`urad robot evaluate`), against the same run with no rule evaluated.
 //! - `cargo xtask crash` — SIGKILLs the server at random moments during submissions and
 //!   checks after each restart that every receipted submission is complete and the journal
 //!   and receipt log verify (a short form runs in `cargo xtask test`).
@@ -19,6 +21,7 @@ mod bench;
 mod crash;
 mod login;
 mod postgres;
+mod robot;
 mod s3;
 mod setup;
 mod surge;
@@ -46,6 +49,7 @@ fn dispatch() -> Result<()> {
         ["bench", "pages", rest @ ..] => bench::pages(rest),
         ["bench", "login", rest @ ..] => login::login(rest),
         ["bench", "surge", rest @ ..] => surge::surge(rest),
+        ["bench", "robot", rest @ ..] => robot::robot(rest),
         ["crash", rest @ ..] => crash::crash(rest),
         ["assets"] => assets(),
         _ => {
@@ -53,6 +57,7 @@ fn dispatch() -> Result<()> {
                 "usage: cargo xtask test [--no-browser] | bench pages [--duration SECS] \
                  | bench login [--concurrency N] [--duration SECS] \
                  | bench surge [--applicants N] [--concurrency N] [--attachment-kb K] [--only sqlite|postgres] \
+                 | bench robot [--applications N] \
                  | crash [--rounds N] [--clients N] [--database-url URL] | assets"
             );
             std::process::exit(2);

@@ -194,24 +194,35 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Programme>, DefinitionError> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Ok(Vec::new());
     };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
+    let mut files = Vec::new();
+    for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+        if path.extension().is_some_and(|x| x == "toml") {
+            let text = std::fs::read_to_string(&path).map_err(|e| DefinitionError {
+                file: path.clone(),
+                line: 0,
+                message: e.to_string(),
+            })?;
+            files.push((path, text));
+        }
+    }
+    load_files(files)
+}
+
+/// Parses and checks programme files (name, text); each programme id once.
+pub fn load_files(mut files: Vec<(PathBuf, String)>) -> Result<Vec<Programme>, DefinitionError> {
     files.sort();
     let mut programmes: Vec<Programme> = Vec::new();
-    for file in files {
-        let text = std::fs::read_to_string(&file).map_err(|e| DefinitionError {
-            file: file.clone(),
-            line: 0,
-            message: e.to_string(),
-        })?;
+    for (file, text) in files {
         let programme = parse(&file, &text)?;
         if let Some(other) = programmes.iter().find(|p| p.id == programme.id) {
             return Err(DefinitionError {
                 file,
                 line: 1,
-                message: format!("programme `{}` is defined in {} already", programme.id, other.file.display()),
+                message: format!(
+                    "programme `{}` is defined in {} already",
+                    programme.id,
+                    other.file.display()
+                ),
             });
         }
         programmes.push(programme);

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod back_office;
 pub mod receipts;
 pub mod records;
+pub mod robot;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -73,6 +74,9 @@ pub enum Command {
     /// The personal-data access log (who accessed whose data, when and why).
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// The grants processing robot; `evaluate` replays a call over a file (what-if).
+    #[command(subcommand)]
+    Robot(robot::RobotCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -274,6 +278,25 @@ impl ContentArgs {
                     .collect();
                 urad_notify::templates::Templates::from_files(&files)
             }
+        }
+    }
+
+    /// The grant programmes (`grants/*.toml`), checked.
+    pub fn grant_programmes(&self) -> Result<Vec<urad_grants::Programme>, urad_grants::DefinitionError> {
+        match self.folder() {
+            Some(dir) => urad_grants::programme::load_dir(&dir.join("grants")),
+            None => urad_grants::programme::load_files(
+                BuiltInContent::iter()
+                    .filter(|path| path.starts_with("grants/") && path.ends_with(".toml"))
+                    .filter_map(|path| {
+                        let file = BuiltInContent::get(&path)?;
+                        Some((
+                            PathBuf::from(format!("content/{path} (built in)")),
+                            String::from_utf8_lossy(&file.data).into_owned(),
+                        ))
+                    })
+                    .collect(),
+            ),
         }
     }
 
@@ -1032,6 +1055,7 @@ pub async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             return receipts::verify_log(&args).await
         }
         Command::Audit(command) => return Ok(audit::run(command).await),
+        Command::Robot(command) => return Ok(robot::run(command)),
         Command::Records(command) => records::run(command).await?,
         Command::Keys(KeysCommand::Rotate(store)) => {
             let db = store.open().await?;
