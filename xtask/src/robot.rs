@@ -39,8 +39,14 @@ pub fn robot(args: &[&str]) -> Result<()> {
         })
         .to_string()
     };
-    std::fs::write(dir.join("call.json"), call("2026-03-02T08:00:00+01:00", "2026-06-30T14:00:00+02:00"))?;
-    std::fs::write(dir.join("closed.json"), call("2020-01-01T00:00:00Z", "2020-01-02T00:00:00Z"))?;
+    std::fs::write(
+        dir.join("call.json"),
+        call("2026-03-02T08:00:00+01:00", "2026-06-30T14:00:00+02:00"),
+    )?;
+    std::fs::write(
+        dir.join("closed.json"),
+        call("2020-01-01T00:00:00Z", "2020-01-02T00:00:00Z"),
+    )?;
 
     let (ceiling_secs, _) = evaluate(&urad, &dir, "closed.json")?;
     let (secs, output) = evaluate(&urad, &dir, "call.json")?;
@@ -50,7 +56,9 @@ pub fn robot(args: &[&str]) -> Result<()> {
     let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
     for line in output.lines() {
         let v: serde_json::Value = serde_json::from_str(line)?;
-        *outcomes.entry(v["outcome"].as_str().unwrap_or("?").to_owned()).or_default() += 1;
+        *outcomes
+            .entry(v["outcome"].as_str().unwrap_or("?").to_owned())
+            .or_default() += 1;
     }
     let lines: usize = outcomes.values().sum();
     let rate = count as f64 / secs;
@@ -65,12 +73,20 @@ pub fn robot(args: &[&str]) -> Result<()> {
     );
     println!(
         "  target ≥ {TARGET_PER_SECOND:.0} evaluations/s: {} ({:.2}× the target)",
-        if rate >= TARGET_PER_SECOND { "met" } else { "NOT met" },
+        if rate >= TARGET_PER_SECOND {
+            "met"
+        } else {
+            "NOT met"
+        },
         rate / TARGET_PER_SECOND
     );
     println!(
         "  outcomes: {}",
-        outcomes.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
+        outcomes
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     println!(
         "  verified: one decision per application ({}), same output on a second run ({})",
@@ -140,7 +156,11 @@ fn synthetic(count: usize) -> (String, String) {
     }
     for (line, &sequence) in order.iter().enumerate() {
         // One in fifty applies for a building someone else applied for.
-        let building = if line > 0 && dice.below(50) == 0 { dice.below(line as u64) + 1 } else { sequence as u64 };
+        let building = if line > 0 && dice.below(50) == 0 {
+            dice.below(line as u64) + 1
+        } else {
+            sequence as u64
+        };
         let person = format!("P{sequence}");
         let mut building_owners = vec![person.clone()];
         if dice.below(10) == 0 {
@@ -155,8 +175,18 @@ fn synthetic(count: usize) -> (String, String) {
             1 => unavailable.push(format!("B{building}")),
             _ => {}
         }
-        let source = dice.pick(&["heat_pump", "heat_pump", "biomass_automatic", "biomass_manual", "gas_condensing", "coal"]);
-        let mut attachments = vec![r#"{"kind":"old_boiler_photo","media_type":"image/jpeg"}"#, r#"{"kind":"invoice_or_budget","media_type":"application/pdf"}"#];
+        let source = dice.pick(&[
+            "heat_pump",
+            "heat_pump",
+            "biomass_automatic",
+            "biomass_manual",
+            "gas_condensing",
+            "coal",
+        ]);
+        let mut attachments = vec![
+            r#"{"kind":"old_boiler_photo","media_type":"image/jpeg"}"#,
+            r#"{"kind":"invoice_or_budget","media_type":"application/pdf"}"#,
+        ];
         if source != "gas_condensing" {
             attachments.push(r#"{"kind":"installer_certificate","media_type":"application/pdf"}"#);
         }
@@ -172,12 +202,23 @@ fn synthetic(count: usize) -> (String, String) {
             1940 + dice.below(70),
             1 + dice.below(9),
             dice.below(10),
-            dice.pick(&["family_house", "family_house", "family_house", "family_house", "recreational", "apartment_building"]),
+            dice.pick(&[
+                "family_house",
+                "family_house",
+                "family_house",
+                "family_house",
+                "recreational",
+                "apartment_building"
+            ]),
             dice.below(30) != 0,
             dice.pick(&["554821", "554804", "500011", "598917", "599999"]),
             dice.pick(&["A", "C", "D", "E", "G"]),
             dice.pick(&["coal", "coal", "wood", "combined", "gas"]),
-            if dice.below(25) == 0 { "automatic" } else { "manual" },
+            if dice.below(25) == 0 {
+                "automatic"
+            } else {
+                "manual"
+            },
             dice.pick(&["1", "2", "2", "unknown", "3"]),
             dice.below(200_000),
             dice.below(3) != 0,

@@ -150,9 +150,8 @@ impl<'de> Deserialize<'de> for EmissionClass {
 
 fn instant<'de, D: Deserializer<'de>>(d: D) -> Result<jiff::Timestamp, D::Error> {
     let text = String::deserialize(d)?;
-    text.parse().map_err(|e| {
-        serde::de::Error::custom(format!("`{text}` is not an RFC 3339 instant: {e}"))
-    })
+    text.parse()
+        .map_err(|e| serde::de::Error::custom(format!("`{text}` is not an RFC 3339 instant: {e}")))
 }
 
 fn instant_out<S: serde::Serializer>(t: &jiff::Timestamp, s: S) -> Result<S::Ok, S::Error> {
@@ -320,7 +319,10 @@ mod tests {
         let mut numeric = line();
         numeric["old_boiler"]["emission_class"] = 2.into();
         assert_eq!(
-            parse_line(1, &numeric.to_string()).unwrap().old_boiler.emission_class,
+            parse_line(1, &numeric.to_string())
+                .unwrap()
+                .old_boiler
+                .emission_class,
             EmissionClass::Two
         );
     }
@@ -331,13 +333,19 @@ mod tests {
         v["building"]["type"] = "castle".into();
         let e = error(v);
         assert_eq!((e.line, e.field.as_deref()), (7, Some("building.type")));
-        assert!(e.message.contains("castle") && e.message.contains("family_house"), "{e}");
+        assert!(
+            e.message.contains("castle") && e.message.contains("family_house"),
+            "{e}"
+        );
 
         let mut v = line();
         v["old_boiler"].as_object_mut().unwrap().remove("fuel");
         let e = error(v);
         assert_eq!(e.field.as_deref(), Some("old_boiler.fuel"), "{e}");
-        assert_eq!(e.to_string(), "line 7, field `old_boiler.fuel`: missing field `fuel`");
+        assert_eq!(
+            e.to_string(),
+            "line 7, field `old_boiler.fuel`: missing field `fuel`"
+        );
 
         let mut v = line();
         v.as_object_mut().unwrap().remove("sequence");
@@ -373,7 +381,10 @@ mod tests {
         second["sequence"] = 2.into();
         let text = format!("{first}\n\n{second}\n");
         let sorted = parse_lines(&text).unwrap();
-        assert_eq!(sorted.iter().map(|a| a.sequence).collect::<Vec<_>>(), [2, 5]);
+        assert_eq!(
+            sorted.iter().map(|a| a.sequence).collect::<Vec<_>>(),
+            [2, 5]
+        );
 
         second["application_id"] = "sample".into();
         let e = parse_lines(&format!("{first}\n{second}\n")).unwrap_err();

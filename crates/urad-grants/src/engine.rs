@@ -290,7 +290,11 @@ impl<'p> Engine<'p> {
         if with_trace {
             decision.trace.push(Step {
                 check: "budget".into(),
-                result: if fits { StepResult::Passed } else { StepResult::Failed },
+                result: if fits {
+                    StepResult::Passed
+                } else {
+                    StepResult::Failed
+                },
                 values: BTreeMap::from([
                     ("remaining_czk".into(), state.remaining_czk.into()),
                     ("reserve_list".into(), state.reserve.len().into()),
@@ -340,15 +344,15 @@ pub fn call_context<'a>(programme: &Programme, call: &Call) -> Context<'a> {
     let mut context = expr::root_context();
     context.add_variable_from_value("programme", expr::cel_value(&programme.parameters));
     context.add_variable_from_value(
-            "call",
-            &expr::cel_value(&serde_json::json!({
-                "id": call.id,
-                "opens_at": call.opens_at.to_string(),
-                "closes_at": call.closes_at.to_string(),
-                "budget_czk": call.budget_czk,
-                "priority_municipalities": call.priority_municipalities,
-            })),
-        );
+        "call",
+        &expr::cel_value(&serde_json::json!({
+            "id": call.id,
+            "opens_at": call.opens_at.to_string(),
+            "closes_at": call.closes_at.to_string(),
+            "budget_czk": call.budget_czk,
+            "priority_municipalities": call.priority_municipalities,
+        })),
+    );
     context
 }
 

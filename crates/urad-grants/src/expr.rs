@@ -157,12 +157,11 @@ impl Expression {
         self.reads
             .iter()
             .map(|(path, tree)| {
-                let value = match std::panic::catch_unwind(AssertUnwindSafe(|| {
-                    context.resolve(tree)
-                })) {
-                    Ok(Ok(value)) => json(&value),
-                    _ => serde_json::Value::Null,
-                };
+                let value =
+                    match std::panic::catch_unwind(AssertUnwindSafe(|| context.resolve(tree))) {
+                        Ok(Ok(value)) => json(&value),
+                        _ => serde_json::Value::Null,
+                    };
                 (path.clone(), value)
             })
             .collect()
@@ -177,7 +176,10 @@ fn parse(source: &str) -> Result<IdedExpr, ExpressionError> {
     QUIET_PARSER.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if !info.location().is_some_and(|l| l.file().contains("antlr4rust")) {
+            if !info
+                .location()
+                .is_some_and(|l| l.file().contains("antlr4rust"))
+            {
                 previous(info);
             }
         }));
@@ -185,7 +187,9 @@ fn parse(source: &str) -> Result<IdedExpr, ExpressionError> {
     match std::panic::catch_unwind(|| cel_parser::Parser::new().parse(source)) {
         Ok(Ok(tree)) => Ok(tree),
         Ok(Err(e)) => Err(ExpressionError::Syntax(e.to_string())),
-        Err(_) => Err(ExpressionError::Syntax("the expression is incomplete or malformed".into())),
+        Err(_) => Err(ExpressionError::Syntax(
+            "the expression is incomplete or malformed".into(),
+        )),
     }
 }
 
@@ -201,7 +205,9 @@ pub fn cel_value(value: &serde_json::Value) -> Value {
             (_, _, f) => Value::Float(f.unwrap_or(f64::NAN)),
         },
         serde_json::Value::String(s) => Value::String(Arc::new(s.clone())),
-        serde_json::Value::Array(items) => Value::List(Arc::new(items.iter().map(cel_value).collect())),
+        serde_json::Value::Array(items) => {
+            Value::List(Arc::new(items.iter().map(cel_value).collect()))
+        }
         serde_json::Value::Object(fields) => Value::Map(
             fields
                 .iter()
@@ -267,7 +273,9 @@ pub fn json(value: &Value) -> serde_json::Value {
         ),
         Value::Int(n) => (*n).into(),
         Value::UInt(n) => (*n).into(),
-        Value::Float(f) => serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into),
+        Value::Float(f) => {
+            serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
+        }
         Value::String(s) => s.as_str().into(),
         Value::Bool(b) => (*b).into(),
         Value::Bytes(_) | Value::Function(..) | Value::Null => serde_json::Value::Null,
@@ -430,11 +438,16 @@ mod tests {
         assert!(ok.reads_name("application") && ok.reads_name("today"));
         assert_eq!(
             ok.reads.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(),
-            ["application.building.type", "application.attachments", "today"]
+            [
+                "application.building.type",
+                "application.attachments",
+                "today"
+            ]
         );
         let err = |src| Expression::compile(src, &names()).unwrap_err().to_string();
         assert!(err("application.bulding.type == 1").contains("no field `bulding`"));
-        assert!(err("application.building.typ == 1").contains("`application.building` has no field `typ`"));
+        assert!(err("application.building.typ == 1")
+            .contains("`application.building` has no field `typ`"));
         assert!(err("applicant.x").contains("unknown name `applicant`"));
         assert!(err("today.year").contains("single value"));
         assert!(err("floor(1)").contains("unknown function `floor`"));

@@ -8,6 +8,7 @@ pub mod expr;
 pub mod programme;
 pub mod registry;
 pub mod replay;
+pub mod robot;
 
 pub use application::{Application, InputError};
 pub use engine::{Allocation, Decision, Engine, Outcome};

@@ -252,14 +252,16 @@ pub fn parse(file: &Path, text: &str) -> Result<Programme, DefinitionError> {
     for rule in &raw.eligibility {
         let reason = rule.reason.get_ref();
         if !is_code(reason) {
-            return Err(error(line_of(text, rule.reason.span().start), format!(
-                "reason `{reason}`: a reason code is lower-case letters, digits and `_`"
-            )));
+            return Err(error(
+                line_of(text, rule.reason.span().start),
+                format!("reason `{reason}`: a reason code is lower-case letters, digits and `_`"),
+            ));
         }
         if eligibility.iter().any(|r: &Rule| &r.reason == reason) {
-            return Err(error(line_of(text, rule.reason.span().start), format!(
-                "reason `{reason}` is used by an earlier rule; each rule has its own"
-            )));
+            return Err(error(
+                line_of(text, rule.reason.span().start),
+                format!("reason `{reason}` is used by an earlier rule; each rule has its own"),
+            ));
         }
         eligibility.push(Rule {
             reason: reason.clone(),
@@ -269,10 +271,14 @@ pub fn parse(file: &Path, text: &str) -> Result<Programme, DefinitionError> {
     }
     let mut attachments = Vec::new();
     for a in &raw.attachments {
-        if attachments.iter().any(|x: &AttachmentRule| &x.kind == a.kind.get_ref()) {
-            return Err(error(line_of(text, a.kind.span().start), format!(
-                "attachment kind `{}` is listed twice", a.kind.get_ref()
-            )));
+        if attachments
+            .iter()
+            .any(|x: &AttachmentRule| &x.kind == a.kind.get_ref())
+        {
+            return Err(error(
+                line_of(text, a.kind.span().start),
+                format!("attachment kind `{}` is listed twice", a.kind.get_ref()),
+            ));
         }
         attachments.push(AttachmentRule {
             kind: a.kind.get_ref().clone(),
@@ -286,10 +292,16 @@ pub fn parse(file: &Path, text: &str) -> Result<Programme, DefinitionError> {
         let line = line_of(text, call.span().start);
         let c = call.get_ref();
         if c.closes_at <= c.opens_at {
-            return Err(error(line, format!("call `{}` closes before it opens", c.id)));
+            return Err(error(
+                line,
+                format!("call `{}` closes before it opens", c.id),
+            ));
         }
         if c.budget_czk < 0 {
-            return Err(error(line, format!("call `{}` has a negative budget", c.id)));
+            return Err(error(
+                line,
+                format!("call `{}` has a negative budget", c.id),
+            ));
         }
     }
     let programme = Programme {
@@ -308,7 +320,13 @@ pub fn parse(file: &Path, text: &str) -> Result<Programme, DefinitionError> {
         calls: raw.calls.into_iter().map(Spanned::into_inner).collect(),
         file: file.to_owned(),
     };
-    trial_run(&programme, text, &raw.eligibility, &raw.attachments, &raw.amount)?;
+    trial_run(
+        &programme,
+        text,
+        &raw.eligibility,
+        &raw.attachments,
+        &raw.amount,
+    )?;
     Ok(programme)
 }
 
@@ -427,25 +445,49 @@ mod tests {
         assert!(!p.eligibility[0].expression.reads_name("registry"));
         assert_eq!(p.attachments.len(), 4);
         assert_eq!(p.calls[0].budget_czk, 50_000_000);
-        assert_eq!(p.completion, Completion { deadline_days: 15, reminder_days_before: 5 });
+        assert_eq!(
+            p.completion,
+            Completion {
+                deadline_days: 15,
+                reminder_days_before: 5
+            }
+        );
     }
 
     #[test]
     fn a_broken_definition_names_file_line_and_cause() {
-        let e = broken("application.building.approved\"", "application.building.aproved\"");
-        assert_eq!(e.line, line_containing("rule = \"application.building.approved\""));
+        let e = broken(
+            "application.building.approved\"",
+            "application.building.aproved\"",
+        );
+        assert_eq!(
+            e.line,
+            line_containing("rule = \"application.building.approved\"")
+        );
         assert!(e.to_string().starts_with("KD-2026.toml:"), "{e}");
         assert!(e.message.contains("has no field `aproved`"), "{e}");
 
-        let e = broken("\"application.eligible_costs_czk > 0\"", "\"application.eligible_costs_czk >\"");
-        assert_eq!(e.line, line_containing("application.eligible_costs_czk > 0"));
+        let e = broken(
+            "\"application.eligible_costs_czk > 0\"",
+            "\"application.eligible_costs_czk >\"",
+        );
+        assert_eq!(
+            e.line,
+            line_containing("application.eligible_costs_czk > 0")
+        );
         assert!(e.message.contains("does not parse"), "{e}");
 
         // A rule that is not a yes/no question.
-        let e = broken("\"application.eligible_costs_czk > 0\"", "\"application.eligible_costs_czk\"");
+        let e = broken(
+            "\"application.eligible_costs_czk > 0\"",
+            "\"application.eligible_costs_czk\"",
+        );
         assert!(e.message.contains("not true or false"), "{e}");
 
-        let e = broken("deadline_days = 15", "deadline_days = 15\ndeadline_hours = 3");
+        let e = broken(
+            "deadline_days = 15",
+            "deadline_days = 15\ndeadline_hours = 3",
+        );
         assert_eq!(e.line, line_containing("deadline_days = 15") + 1);
         assert!(e.message.contains("unknown field `deadline_hours`"), "{e}");
 
@@ -456,8 +498,14 @@ mod tests {
         assert!(e.message.contains("used by an earlier rule"), "{e}");
 
         // Line of a multi-line expression: the line after the opening quotes.
-        let e = broken("+ (application.building.municipality_code in call.priority_municipalities", "+ (application.building.municipality in call.priority_municipalities");
-        assert_eq!(e.line, line_containing("min(programme.new_sources[application.new_source].share_percent"));
+        let e = broken(
+            "+ (application.building.municipality_code in call.priority_municipalities",
+            "+ (application.building.municipality in call.priority_municipalities",
+        );
+        assert_eq!(
+            e.line,
+            line_containing("min(programme.new_sources[application.new_source].share_percent")
+        );
         assert!(e.message.contains("no field `municipality`"), "{e}");
     }
 }

@@ -124,7 +124,10 @@ mod tests {
         .unwrap();
         assert_eq!(
             r.facts("B1").unwrap(),
-            BuildingFacts { owners: vec!["P1".into(), "P2".into()], past_boiler_grant: false }
+            BuildingFacts {
+                owners: vec!["P1".into(), "P2".into()],
+                past_boiler_grant: false
+            }
         );
         assert!(r.facts("B2").unwrap().past_boiler_grant);
         assert!(matches!(r.facts("B3"), Err(RegistryError::Unavailable(_))));

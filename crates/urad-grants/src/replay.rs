@@ -37,16 +37,36 @@ impl CallFile {
 
     /// The call to replay: the programme's, with this file's values over it.
     pub fn resolve(&self, programmes: &[Programme]) -> Result<(usize, Call), String> {
-        let known = || programmes.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ");
+        let known = || {
+            programmes
+                .iter()
+                .map(|p| p.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         let index = programmes
             .iter()
             .position(|p| p.id == self.programme)
-            .ok_or_else(|| format!("field `programme`: no programme `{}`; there are: {}", self.programme, known()))?;
+            .ok_or_else(|| {
+                format!(
+                    "field `programme`: no programme `{}`; there are: {}",
+                    self.programme,
+                    known()
+                )
+            })?;
         let programme = &programmes[index];
         let base = match &self.call {
-            Some(id) => programme.calls.iter().find(|c| &c.id == id).cloned().ok_or_else(|| {
-                format!("field `call`: programme {} has no call `{id}`", programme.id)
-            })?,
+            Some(id) => programme
+                .calls
+                .iter()
+                .find(|c| &c.id == id)
+                .cloned()
+                .ok_or_else(|| {
+                    format!(
+                        "field `call`: programme {} has no call `{id}`",
+                        programme.id
+                    )
+                })?,
             None => programme.calls.first().cloned().unwrap_or_else(|| Call {
                 id: format!("{}-replay", programme.id),
                 name: programme.name.clone(),
@@ -122,4 +142,3 @@ pub fn evaluate(
         })
         .collect()
 }
-

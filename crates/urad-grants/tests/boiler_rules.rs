@@ -66,8 +66,9 @@ fn application(n: i64) -> Value {
 
 /// The registry for applications 1..=n: building B<i> owned by P<i>.
 fn registry(n: i64) -> Value {
-    let owners: serde_json::Map<String, Value> =
-        (1..=n).map(|i| (format!("B{i}"), json!([format!("P{i}")]))).collect();
+    let owners: serde_json::Map<String, Value> = (1..=n)
+        .map(|i| (format!("B{i}"), json!([format!("P{i}")])))
+        .collect();
     json!({ "owners": owners, "past_boiler_grants": [], "unavailable": [] })
 }
 
@@ -103,7 +104,11 @@ fn one(change: impl FnOnce(&mut Value, &mut Value)) -> Line {
 }
 
 fn approved(amount: i64) -> Line {
-    Line { outcome: "approved", amount, reasons: vec![] }
+    Line {
+        outcome: "approved",
+        amount,
+        reasons: vec![],
+    }
 }
 
 fn rejected(reasons: &[&str]) -> Line {
@@ -163,7 +168,10 @@ fn the_applicant_must_be_adult_on_the_day_of_receipt_in_prague() {
 
 #[test]
 fn the_applicant_must_own_the_building() {
-    assert_eq!(one(|_, r| r["owners"]["B1"] = json!(["P9"])), rejected(&["not_owner"]));
+    assert_eq!(
+        one(|_, r| r["owners"]["B1"] = json!(["P9"])),
+        rejected(&["not_owner"])
+    );
     // A co-owner may apply, with the other owners' consent.
     let line = one(|_, r| r["owners"]["B1"] = json!(["P9", "P1"]));
     assert_eq!(line.outcome, "needs_completion");
@@ -189,7 +197,10 @@ fn the_building_must_be_a_family_house_or_the_recreational_home_one_lives_in() {
     assert_eq!(of_type("family_house", "B7").outcome, "approved");
     assert_eq!(of_type("recreational", "B1").outcome, "approved");
     assert_eq!(of_type("recreational", "B7"), rejected(&["building_type"]));
-    assert_eq!(of_type("apartment_building", "B1"), rejected(&["building_type"]));
+    assert_eq!(
+        of_type("apartment_building", "B1"),
+        rejected(&["building_type"])
+    );
     assert_eq!(of_type("other", "B1"), rejected(&["building_type"]));
 }
 
@@ -204,7 +215,10 @@ fn the_building_must_be_approved_for_use() {
 #[test]
 fn the_old_boiler_must_be_a_hand_fed_solid_fuel_boiler_of_class_1_2_or_unknown() {
     for fuel in ["coal", "wood", "combined"] {
-        assert_eq!(one(|a, _| a["old_boiler"]["fuel"] = fuel.into()).outcome, "approved");
+        assert_eq!(
+            one(|a, _| a["old_boiler"]["fuel"] = fuel.into()).outcome,
+            "approved"
+        );
     }
     for fuel in ["gas", "oil", "electric"] {
         assert_eq!(
@@ -217,7 +231,10 @@ fn the_old_boiler_must_be_a_hand_fed_solid_fuel_boiler_of_class_1_2_or_unknown()
         rejected(&["old_boiler_feeding"])
     );
     for class in ["1", "2", "unknown"] {
-        assert_eq!(one(|a, _| a["old_boiler"]["emission_class"] = class.into()).outcome, "approved");
+        assert_eq!(
+            one(|a, _| a["old_boiler"]["emission_class"] = class.into()).outcome,
+            "approved"
+        );
     }
     for class in ["3", "4", "5"] {
         assert_eq!(
@@ -354,8 +371,14 @@ fn only_the_earliest_application_for_a_building_counts_whatever_its_outcome() {
 fn the_call_window_includes_its_opening_and_excludes_its_closing_instant() {
     let at = |instant: &str| one(|a, _| a["received_at"] = instant.into());
     assert_eq!(at(OPENS).outcome, "approved");
-    assert_eq!(at("2026-03-02T06:59:59Z"), rejected(&["outside_call_window"]));
-    assert_eq!(at("2026-06-30T12:00:00Z"), rejected(&["outside_call_window"]));
+    assert_eq!(
+        at("2026-03-02T06:59:59Z"),
+        rejected(&["outside_call_window"])
+    );
+    assert_eq!(
+        at("2026-06-30T12:00:00Z"),
+        rejected(&["outside_call_window"])
+    );
     assert_eq!(at("2026-06-30T11:59:59Z").outcome, "approved");
     // Outside the window nothing else is checked.
     let line = one(|a, _| {
@@ -374,8 +397,22 @@ fn the_budget_goes_in_receipt_order_and_later_smaller_ones_do_not_jump_the_reser
     let lines = replay(200_000, &registry(5), &apps);
     assert_eq!(lines[0], approved(80_000));
     assert_eq!(lines[1], approved(80_000));
-    assert_eq!(lines[2], Line { outcome: "reserve", amount: 80_000, reasons: vec![] });
-    assert_eq!(lines[3], Line { outcome: "reserve", amount: 8_000, reasons: vec![] });
+    assert_eq!(
+        lines[2],
+        Line {
+            outcome: "reserve",
+            amount: 80_000,
+            reasons: vec![]
+        }
+    );
+    assert_eq!(
+        lines[3],
+        Line {
+            outcome: "reserve",
+            amount: 8_000,
+            reasons: vec![]
+        }
+    );
     assert_eq!(lines[4], rejected(&["old_boiler_fuel"]));
 
     // Exactly the remaining budget still fits.
@@ -387,7 +424,8 @@ fn the_budget_goes_in_receipt_order_and_later_smaller_ones_do_not_jump_the_reser
 }
 
 #[test]
-fn an_application_waiting_for_completion_keeps_its_budget_and_a_reserve_one_lists_what_is_missing() {
+fn an_application_waiting_for_completion_keeps_its_budget_and_a_reserve_one_lists_what_is_missing()
+{
     let mut apps: Vec<Value> = (1..=3).map(application).collect();
     apps[0]["attachments"] = json!([]);
     apps[2]["attachments"] = json!([{ "kind": "old_boiler_photo", "media_type": "image/png" }]);
@@ -426,7 +464,14 @@ fn a_registry_that_does_not_answer_sends_the_application_to_a_person_in_its_plac
     // that needs no registry.
     assert_eq!(lines[0], review(80_000));
     assert_eq!(lines[1], review(80_000));
-    assert_eq!(lines[2], Line { outcome: "reserve", amount: 80_000, reasons: vec![] });
+    assert_eq!(
+        lines[2],
+        Line {
+            outcome: "reserve",
+            amount: 80_000,
+            reasons: vec![]
+        }
+    );
     assert_eq!(lines[3], rejected(&["building_not_approved"]));
     // In manual review on the reserve list: outcome stays manual_review.
     let mut r = registry(2);
@@ -450,30 +495,61 @@ fn freed_budget_goes_to_the_first_reserve_application_that_fits() {
         .iter()
         .map(|a| {
             let facts = registry.facts(&a.building.building_id);
-            engine.decide(&mut state, a, facts.as_ref(), engine.day_of(a.received_at), true)
+            engine.decide(
+                &mut state,
+                a,
+                facts.as_ref(),
+                engine.day_of(a.received_at),
+                true,
+            )
         })
         .collect();
     let outcomes: Vec<_> = decisions.iter().map(|d| d.outcome).collect();
-    assert_eq!(outcomes, [Outcome::Approved, Outcome::Approved, Outcome::Reserve, Outcome::Reserve]);
+    assert_eq!(
+        outcomes,
+        [
+            Outcome::Approved,
+            Outcome::Approved,
+            Outcome::Reserve,
+            Outcome::Reserve
+        ]
+    );
     assert_eq!(state.remaining_czk, 10_000);
     // The first approved one misses its deadline: 80 000 comes back, 90 000 is free. A3
     // (120 000) still does not fit; A4 (40 000) does.
     let promoted = state.release(80_000);
-    assert_eq!(promoted.iter().map(|w| w.application_id.as_str()).collect::<Vec<_>>(), ["A4"]);
+    assert_eq!(
+        promoted
+            .iter()
+            .map(|w| w.application_id.as_str())
+            .collect::<Vec<_>>(),
+        ["A4"]
+    );
     assert_eq!(state.remaining_czk, 50_000);
     let promoted = state.release(80_000);
-    assert_eq!(promoted.iter().map(|w| w.application_id.as_str()).collect::<Vec<_>>(), ["A3"]);
+    assert_eq!(
+        promoted
+            .iter()
+            .map(|w| w.application_id.as_str())
+            .collect::<Vec<_>>(),
+        ["A3"]
+    );
     assert!(state.reserve.is_empty());
 
     // The trace shows each rule with the values it saw.
     let trace = &decisions[0].trace;
     let step = trace.iter().find(|s| s.check == "building_type").unwrap();
     assert_eq!(step.result, StepResult::Passed);
-    assert_eq!(step.values["application.building.type"], json!("family_house"));
+    assert_eq!(
+        step.values["application.building.type"],
+        json!("family_house")
+    );
     let step = trace.iter().find(|s| s.check == "not_owner").unwrap();
     assert_eq!(step.values["registry.owners"], json!(["P1"]));
     assert_eq!(step.values["application.applicant.person_id"], json!("P1"));
-    assert!(trace.iter().any(|s| s.check == "amount" && s.result == StepResult::Value(80_000)));
+    assert!(trace
+        .iter()
+        .any(|s| s.check == "amount" && s.result == StepResult::Value(80_000)));
 }
 
 #[test]

@@ -504,7 +504,19 @@ pub(crate) async fn submit_draft(
         }
     }
     let sent_before = draft.submitted_at.is_some();
-    let scope = format!("form:{}", draft.form_id);
+    // A grant application counts in its call, and is received only while the call is open
+    // (a retry of one sent in time gets its receipt whenever it comes).
+    let scope = match form.map(|f| state.submission_scope(f, state.clock.now())) {
+        Some(Ok(scope)) => scope,
+        Some(Err(closed)) if !sent_before => {
+            return refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                both(|lang| closed.message(lang)),
+            )
+        }
+        _ => format!("form:{}", draft.form_id),
+    };
     let request = SubmitRequest {
         person_id: person,
         draft_id: &id,

@@ -370,6 +370,19 @@ async fn draft_and_form<'s>(
 }
 
 /// The draft's form version is no longer offered: say so, and offer the current version.
+/// A grant application sent outside its call's window: a clear answer, the draft kept.
+fn call_not_open(state: &AppState, lang: Lang, closed: &crate::CallNotOpen) -> Response {
+    let tr = Tr::new(lang);
+    notice(
+        state,
+        lang,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        tr.ts("form-call-not-open-title"),
+        vec![closed.message(lang)],
+        (paths::mine(lang).into(), tr.ts("mine-title")),
+    )
+}
+
 fn version_gone(state: &AppState, lang: Lang, draft: &Draft) -> Response {
     let tr = Tr::new(lang);
     let mut paragraphs = vec![tr.t1("form-gone-text", "version", draft.form_version)];
@@ -1551,7 +1564,13 @@ async fn send(
             }
         }
     }
-    let scope = format!("form:{}", draft.form_id);
+    // A grant application counts in its call and is received only while the call is open;
+    // one sent before gets its receipt again whenever it is sent.
+    let scope = match state.submission_scope(form, state.clock.now()) {
+        Ok(scope) => scope,
+        Err(_) if draft.submitted_at.is_some() => format!("form:{}", draft.form_id),
+        Err(closed) => return call_not_open(&state, lang, &closed),
+    };
     let submitted = urad_filing::submit(
         &state.db,
         state.clock.as_ref(),

@@ -82,6 +82,46 @@ pub struct Inner {
     pub back_office: Option<Arc<urad_cases::agenda::BackOffice>>,
     /// The templates of notices and e-mails (`content/notifications/`); none are sent without.
     pub notifications: Option<Arc<urad_notify::templates::Templates>>,
+    /// The grant programmes (`content/grants/`): a form of a programme's service is received
+    /// only while one of its calls is open, and counted in that call.
+    pub grants: Arc<Vec<urad_grants::Programme>>,
+}
+
+/// A grant application sent while none of its programme's calls receives applications.
+#[derive(Clone, Debug)]
+pub struct CallNotOpen {
+    /// The call that opens next, or else the one that closed last.
+    pub nearest: Option<urad_grants::Call>,
+    /// Whether `nearest` is yet to open.
+    pub upcoming: bool,
+}
+
+impl CallNotOpen {
+    /// What the applicant reads (reason `outside_call_window`).
+    pub fn message(&self, lang: urad_core::Lang) -> String {
+        use urad_core::Lang;
+        let when = |t: jiff::Timestamp| crate::form_pages::prague_time(t.as_second(), lang);
+        match (&self.nearest, lang) {
+            (Some(c), Lang::Cs) if self.upcoming => format!(
+                "Výzva „{}“ zatím žádosti nepřijímá: přijímá je od {} do {}. Koncept žádosti zůstává uložen.",
+                c.name.cs, when(c.opens_at), when(c.closes_at)
+            ),
+            (Some(c), Lang::En) if self.upcoming => format!(
+                "The call “{}” does not receive applications yet: it receives them from {} until {}. Your draft stays saved.",
+                c.name.en, when(c.opens_at), when(c.closes_at)
+            ),
+            (Some(c), Lang::Cs) => format!(
+                "Výzva „{}“ už žádosti nepřijímá: přijímala je do {}. Koncept žádosti zůstává uložen.",
+                c.name.cs, when(c.closes_at)
+            ),
+            (Some(c), Lang::En) => format!(
+                "The call “{}” no longer receives applications: it received them until {}. Your draft stays saved.",
+                c.name.en, when(c.closes_at)
+            ),
+            (None, Lang::Cs) => "Žádná výzva tohoto programu teď žádosti nepřijímá. Koncept žádosti zůstává uložen.".into(),
+            (None, Lang::En) => "No call of this programme receives applications now. Your draft stays saved.".into(),
+        }
+    }
 }
 
 impl AppState {
@@ -112,7 +152,51 @@ impl AppState {
             bearers: bearer_cache::BearerCache::new(),
             back_office: None,
             notifications: None,
+            grants: Arc::new(Vec::new()),
         }))
+    }
+
+    /// Sets the grant programmes. Call before the state is shared.
+    ///
+    /// # Panics
+    /// When the state has already been cloned (the router holds clones).
+    pub fn with_grants(mut self, programmes: Arc<Vec<urad_grants::Programme>>) -> AppState {
+        Arc::get_mut(&mut self.0)
+            .expect("the grant programmes are set before the state is shared")
+            .grants = programmes;
+        self
+    }
+
+    /// What a submission of `form` sent at `now` is counted in: the open call of the grant
+    /// programme whose service the form belongs to (`call:<id>`), or else the form itself
+    /// (`form:<id>`). A programme's form outside every call's window is refused.
+    pub fn submission_scope(
+        &self,
+        form: &urad_forms::FormDefinition,
+        now: i64,
+    ) -> Result<String, CallNotOpen> {
+        let service = form.ui.service.as_deref();
+        let Some(programme) = self
+            .grants
+            .iter()
+            .find(|p| Some(p.service.as_str()) == service)
+        else {
+            return Ok(format!("form:{}", form.id));
+        };
+        let now = jiff::Timestamp::from_second(now).unwrap_or_default();
+        if let Some(call) = programme.calls.iter().find(|c| c.receives_at(now)) {
+            return Ok(urad_grants::robot::scope_of(call));
+        }
+        let next = programme
+            .calls
+            .iter()
+            .filter(|c| c.opens_at > now)
+            .min_by_key(|c| c.opens_at);
+        let last = programme.calls.iter().max_by_key(|c| c.closes_at);
+        Err(CallNotOpen {
+            upcoming: next.is_some(),
+            nearest: next.or(last).cloned(),
+        })
     }
 
     /// Sets the blob store and limits of attachments. Call before the state is shared.

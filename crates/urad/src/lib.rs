@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod back_office;
+pub mod grants;
 pub mod receipts;
 pub mod records;
 pub mod robot;
@@ -282,7 +283,9 @@ impl ContentArgs {
     }
 
     /// The grant programmes (`grants/*.toml`), checked.
-    pub fn grant_programmes(&self) -> Result<Vec<urad_grants::Programme>, urad_grants::DefinitionError> {
+    pub fn grant_programmes(
+        &self,
+    ) -> Result<Vec<urad_grants::Programme>, urad_grants::DefinitionError> {
         match self.folder() {
             Some(dir) => urad_grants::programme::load_dir(&dir.join("grants")),
             None => urad_grants::programme::load_files(
@@ -381,6 +384,12 @@ pub struct ServeArgs {
     /// The TSA's certificate (PEM or DER) to pin: tokens signed with any other are refused.
     #[arg(long, env = "URAD_TSA_CERTIFICATE")]
     pub tsa_certificate: Option<PathBuf>,
+    /// Registry facts for the grants robot (owners of buildings, grants paid earlier) in the
+    /// REGISTRY.json format of docs/grants.md; the demo's and the tests' stand-in for the
+    /// land register's and the grant records' services. Without it the robot sends every
+    /// application to manual review.
+    #[arg(long, env = "URAD_GRANT_REGISTRY")]
+    pub grant_registry: Option<PathBuf>,
     #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]
@@ -575,6 +584,16 @@ pub async fn start_with_env(
     let clients = args.content.clients().map_err(|e| anyhow::anyhow!("{e}"))?;
     // A broken form definition stops the start too.
     let forms = args.content.forms().map_err(|e| anyhow::anyhow!("{e}"))?;
+    // And so does a grant programme whose rules do not hold.
+    let programmes = Arc::new(
+        args.content
+            .grant_programmes()
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+    );
+    let robot = Arc::new(grants::robot(
+        programmes.clone(),
+        args.grant_registry.as_deref(),
+    )?);
     // And so does a document template that does not render (the receipt's PDF).
     args.content
         .documents()
@@ -646,6 +665,8 @@ pub async fn start_with_env(
     back_office
         .clone()
         .spawn_worker(db.clone(), clock.clone(), Some(reminders));
+    // Received grant applications are decided by the robot, call by call in receipt order.
+    grants::spawn_worker(robot.clone(), db.clone(), clock.clone());
     // Closed cases go to the records-management system while one is configured; until then
     // their hand-offs wait in the queue.
     let handoff = match env("URAD_RECORDS_URL").filter(|u| !u.trim().is_empty()) {
@@ -679,6 +700,7 @@ pub async fn start_with_env(
         .with_forms(forms)
         .with_attachments(attachments)
         .with_back_office(back_office.office.clone())
+        .with_grants(programmes)
         .with_notifications(Arc::new(notifications));
     // E-mail goes out while an SMTP server is configured; without one it waits in the queue.
     let email =

@@ -52,7 +52,8 @@ pub fn run(command: RobotCommand) -> ExitCode {
 
 fn read(path: &Path) -> Result<String, String> {
     if path == Path::new("-") {
-        return std::io::read_to_string(std::io::stdin()).map_err(|e| format!("standard input: {e}"));
+        return std::io::read_to_string(std::io::stdin())
+            .map_err(|e| format!("standard input: {e}"));
     }
     std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
 }
@@ -68,12 +69,12 @@ fn evaluate(args: &EvaluateArgs) -> Result<(), String> {
         FileRegistry::from_json(&read(&args.registry)?).map_err(|e| in_file(&args.registry, e))?;
     let applications = urad_grants::application::parse_lines(&read(&args.applications)?)
         .map_err(|e| in_file(&args.applications, e.to_string()))?;
-    let decisions = urad_grants::replay::evaluate(&programmes[index], call, &registry, &applications);
+    let decisions =
+        urad_grants::replay::evaluate(&programmes[index], call, &registry, &applications);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for decision in &decisions {
-        serde_json::to_writer(&mut out, &DecisionLine::from(decision))
-            .and_then(|()| out.write_all(b"\n").map_err(Into::into))
-            .map_err(|e| format!("standard output: {e}"))?;
+        let line = serde_json::to_string(&DecisionLine::from(decision)).expect("strings and numbers");
+        writeln!(out, "{line}").map_err(|e| format!("standard output: {e}"))?;
     }
     out.flush().map_err(|e| format!("standard output: {e}"))
 }

@@ -229,6 +229,7 @@ form-send = Odeslat
 form-csrf-title = Formulář nebyl odeslán
 form-csrf-text = Formulář vypršel nebo nepřišel z této stránky, proto jsme nic neuložili ani neodeslali. Otevřete stránku znovu a akci zopakujte.
 form-csrf-back = Zpět na formulář
+form-call-not-open-title = Výzva teď žádosti nepřijímá
 form-gone-title = Tato verze formuláře již neplatí
 form-gone-text = Podání bylo rozpracováno ve verzi { $version } formuláře, kterou úřad již nenabízí, a proto ho nelze dokončit ani odeslat.
 form-gone-latest = Vyplňte prosím formulář znovu v jeho platné verzi.

@@ -227,6 +227,7 @@ form-send = Send
 form-csrf-title = The form was not sent
 form-csrf-text = The form expired or did not come from this page, so nothing was saved or sent. Open the page again and repeat what you did.
 form-csrf-back = Back to the form
+form-call-not-open-title = The call does not receive applications now
 form-gone-title = This version of the form is no longer valid
 form-gone-text = The submission was started in version { $version } of the form, which the office no longer offers, so it cannot be finished or sent.
 form-gone-latest = Please fill in the form again in its current version.

@@ -14,7 +14,7 @@ const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 /// A public client of the gateway for the API calls (registered once per app).
-async fn register_client(app: &TestApp) {
+pub(crate) async fn register_client(app: &TestApp) {
     let db = app.store.open().await.unwrap();
     clients::add(
         &db,
@@ -92,7 +92,7 @@ fn general(subject: &str) -> Value {
     })
 }
 
-async fn call(
+pub(crate) async fn call(
     app: &TestApp,
     method: reqwest::Method,
     path: &str,

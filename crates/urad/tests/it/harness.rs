@@ -32,6 +32,8 @@ pub struct Setup {
     pub env: HashMap<String, String>,
     /// Reverse proxies whose `X-Forwarded-For` is believed (`--trusted-proxy`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Registry facts for the grants robot (`--grant-registry`).
+    pub grant_registry: Option<PathBuf>,
 }
 
 pub fn content_dir() -> PathBuf {
@@ -140,6 +142,7 @@ impl TestApp {
             trusted_proxies: setup.trusted_proxies.clone(),
             tsa_url: None,
             tsa_certificate: None,
+            grant_registry: setup.grant_registry.clone(),
             store: store.clone(),
             content: ContentArgs::dir(setup.content.unwrap_or_else(content_dir)),
             attachments: Default::default(),

@@ -15,6 +15,7 @@ mod documents;
 mod filing;
 mod filing_api;
 mod form_pages;
+mod grants;
 mod identity;
 mod jobs;
 mod notify;

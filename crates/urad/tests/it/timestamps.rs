@@ -467,6 +467,7 @@ fn the_tsa_is_configured_from_the_flags() {
             trusted_proxies: Vec::new(),
             tsa_url: url.map(str::to_owned),
             tsa_certificate: certificate,
+            grant_registry: None,
             attachments: Default::default(),
             store: urad::StoreArgs {
                 data_dir: dir.path().to_owned(),
