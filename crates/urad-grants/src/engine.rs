@@ -345,7 +345,7 @@ pub fn call_context<'a>(programme: &Programme, call: &Call) -> Context<'a> {
     context.add_variable_from_value("programme", expr::cel_value(&programme.parameters));
     context.add_variable_from_value(
         "call",
-        &expr::cel_value(&serde_json::json!({
+        expr::cel_value(&serde_json::json!({
             "id": call.id,
             "opens_at": call.opens_at.to_string(),
             "closes_at": call.closes_at.to_string(),

@@ -91,7 +91,7 @@ pub struct Inner {
 #[derive(Clone, Debug)]
 pub struct CallNotOpen {
     /// The call that opens next, or else the one that closed last.
-    pub nearest: Option<urad_grants::Call>,
+    pub nearest: Option<Box<urad_grants::Call>>,
     /// Whether `nearest` is yet to open.
     pub upcoming: bool,
 }
@@ -195,7 +195,7 @@ impl AppState {
         let last = programme.calls.iter().max_by_key(|c| c.closes_at);
         Err(CallNotOpen {
             upcoming: next.is_some(),
-            nearest: next.or(last).cloned(),
+            nearest: next.or(last).cloned().map(Box::new),
         })
     }
 

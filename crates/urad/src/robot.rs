@@ -73,7 +73,8 @@ fn evaluate(args: &EvaluateArgs) -> Result<(), String> {
         urad_grants::replay::evaluate(&programmes[index], call, &registry, &applications);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for decision in &decisions {
-        let line = serde_json::to_string(&DecisionLine::from(decision)).expect("strings and numbers");
+        let line =
+            serde_json::to_string(&DecisionLine::from(decision)).expect("strings and numbers");
         writeln!(out, "{line}").map_err(|e| format!("standard output: {e}"))?;
     }
     out.flush().map_err(|e| format!("standard output: {e}"))

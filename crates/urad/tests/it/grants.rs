@@ -261,19 +261,37 @@ async fn a_grant_application_is_received_only_while_its_call_is_open() {
     .await
     .unwrap();
     crate::filing_api::register_client(&app).await;
-    let token = crate::filing_api::access_token(&app, "demo-jana", urad_identity::Loa::Substantial).await;
+    let token =
+        crate::filing_api::access_token(&app, "demo-jana", urad_identity::Loa::Substantial).await;
     let t = Some(token.as_str());
     let body = json!({"form": "kotlikova-dotace", "data": boiler(1, "501", "coal")}).to_string();
-    let (status, draft, _) = crate::filing_api::call(&app, Method::POST, "/api/v1/drafts", t, Some(&body)).await;
+    let (status, draft, _) =
+        crate::filing_api::call(&app, Method::POST, "/api/v1/drafts", t, Some(&body)).await;
     assert_eq!(status, 201, "{draft}");
     let id = draft["id"].as_str().unwrap();
-    let (status, refused, _) =
-        crate::filing_api::call(&app, Method::POST, &format!("/api/v1/drafts/{id}/submit"), t, None).await;
+    let (status, refused, _) = crate::filing_api::call(
+        &app,
+        Method::POST,
+        &format!("/api/v1/drafts/{id}/submit"),
+        t,
+        None,
+    )
+    .await;
     assert_eq!(status, 422, "{refused}");
     let cs = refused["message"]["cs"].as_str().unwrap();
-    assert!(cs.contains("už žádosti nepřijímá") && cs.contains("31. 10. 2026"), "{cs}");
-    assert!(refused["message"]["en"].as_str().unwrap().contains("no longer receives"), "{refused}");
-    let (status, _, _) = crate::filing_api::call(&app, Method::GET, &format!("/api/v1/drafts/{id}"), t, None).await;
+    assert!(
+        cs.contains("už žádosti nepřijímá") && cs.contains("31. 10. 2026"),
+        "{cs}"
+    );
+    assert!(
+        refused["message"]["en"]
+            .as_str()
+            .unwrap()
+            .contains("no longer receives"),
+        "{refused}"
+    );
+    let (status, _, _) =
+        crate::filing_api::call(&app, Method::GET, &format!("/api/v1/drafts/{id}"), t, None).await;
     assert_eq!(status, 200, "the draft stays");
     let db = app.store.open().await.unwrap();
     let n: i64 = db
