@@ -10,7 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 pub struct Application {
     pub application_id: String,
-    #[serde(deserialize_with = "instant", serialize_with = "instant_out")]
+    #[serde(with = "instant")]
     pub received_at: jiff::Timestamp,
     pub sequence: i64,
     pub applicant: Applicant,
@@ -148,14 +148,30 @@ impl<'de> Deserialize<'de> for EmissionClass {
     }
 }
 
-fn instant<'de, D: Deserializer<'de>>(d: D) -> Result<jiff::Timestamp, D::Error> {
-    let text = String::deserialize(d)?;
-    text.parse()
-        .map_err(|e| serde::de::Error::custom(format!("`{text}` is not an RFC 3339 instant: {e}")))
+/// An RFC 3339 instant as text (`#[serde(with = "instant")]`).
+pub(crate) mod instant {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<jiff::Timestamp, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(|e| {
+            serde::de::Error::custom(format!("`{text}` is not an RFC 3339 instant: {e}"))
+        })
+    }
+
+    pub fn serialize<S: Serializer>(t: &jiff::Timestamp, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(t)
+    }
 }
 
-fn instant_out<S: serde::Serializer>(t: &jiff::Timestamp, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(t)
+/// Reads JSON into `T`; an error names the field's path (`field `owners.B1`: …`).
+pub fn from_json<'de, T: Deserialize<'de>>(
+    json: impl Deserializer<'de, Error = serde_json::Error>,
+) -> Result<T, String> {
+    serde_path_to_error::deserialize(json).map_err(|e| {
+        let path = e.path().to_string();
+        format!("field `{path}`: {}", e.into_inner())
+    })
 }
 
 fn date<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {

@@ -185,9 +185,8 @@ impl<'p> Engine<'p> {
             facts,
             earlier,
             &self.day_of(application.received_at).to_string(),
+            &decision_date.to_string(),
         );
-        let mut context = context;
-        context.add_variable_from_value("decision_date", decision_date.to_string());
         let mut trace = Trace {
             on: with_trace,
             steps: Vec::new(),
@@ -357,13 +356,14 @@ pub fn call_context<'a>(programme: &Programme, call: &Call) -> Context<'a> {
 }
 
 /// One application's context: `application`, `registry` (when it answered), `queue`,
-/// `received_on`; `decision_date` defaults to the day of receipt.
+/// `received_on`, `decision_date`.
 pub fn application_context<'c>(
     root: &'c Context<'c>,
     application: &Application,
     facts: Option<&BuildingFacts>,
     earlier_application_for_building: bool,
     received_on: &str,
+    decision_date: &str,
 ) -> Context<'c> {
     let mut context = root.new_inner_scope();
     context.add_variable_from_value(
@@ -389,6 +389,6 @@ pub fn application_context<'c>(
         ),
     );
     context.add_variable_from_value("received_on", received_on.to_owned());
-    context.add_variable_from_value("decision_date", received_on.to_owned());
+    context.add_variable_from_value("decision_date", decision_date.to_owned());
     context
 }

@@ -132,7 +132,7 @@ impl Expression {
     pub fn evaluate(&self, context: &Context) -> Result<Value, String> {
         match std::panic::catch_unwind(AssertUnwindSafe(|| context.resolve(&self.tree))) {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) => Err(describe(&e)),
+            Ok(Err(e)) => Err(e.to_string()),
             Err(_) => Err("the expression cannot be evaluated".into()),
         }
     }
@@ -216,10 +216,6 @@ pub fn cel_value(value: &serde_json::Value) -> Value {
                 .into(),
         ),
     }
-}
-
-fn describe(e: &ExecutionError) -> String {
-    e.to_string()
 }
 
 /// The context every evaluation starts from: CEL's functions and the engine's own.

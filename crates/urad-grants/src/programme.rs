@@ -43,9 +43,9 @@ pub enum Source {
 pub struct Call {
     pub id: String,
     pub name: Text,
-    #[serde(with = "instant")]
+    #[serde(with = "crate::application::instant")]
     pub opens_at: jiff::Timestamp,
-    #[serde(with = "instant")]
+    #[serde(with = "crate::application::instant")]
     pub closes_at: jiff::Timestamp,
     pub budget_czk: i64,
     #[serde(default)]
@@ -358,6 +358,7 @@ fn trial_run(
         Some(&facts),
         false,
         "2026-01-01",
+        "2026-01-01",
     );
     let error = |source: &Spanned<String>, message: String| DefinitionError {
         file: programme.file.clone(),
@@ -401,21 +402,6 @@ fn expression_line(text: &str, source: &Spanned<String>) -> usize {
         line + 1
     } else {
         line
-    }
-}
-
-mod instant {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<jiff::Timestamp, D::Error> {
-        let text = String::deserialize(d)?;
-        text.parse().map_err(|e| {
-            serde::de::Error::custom(format!("`{text}` is not an RFC 3339 instant: {e}"))
-        })
-    }
-
-    pub fn serialize<S: Serializer>(t: &jiff::Timestamp, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(t)
     }
 }
 

@@ -68,11 +68,7 @@ pub struct FileRegistry {
 impl FileRegistry {
     /// Reads `{"owners": {...}, "past_boiler_grants": [...], "unavailable": [...]}`.
     pub fn from_json(text: &str) -> Result<FileRegistry, String> {
-        let mut de = serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            format!("field `{path}`: {}", e.into_inner())
-        })
+        crate::application::from_json(&mut serde_json::Deserializer::from_str(text))
     }
 
     /// The facts for a building, at once (the file is in memory).

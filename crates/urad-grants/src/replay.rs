@@ -28,11 +28,7 @@ pub struct CallFile {
 
 impl CallFile {
     pub fn from_json(text: &str) -> Result<CallFile, String> {
-        let mut de = serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            format!("field `{path}`: {}", e.into_inner())
-        })
+        crate::application::from_json(&mut serde_json::Deserializer::from_str(text))
     }
 
     /// The call to replay: the programme's, with this file's values over it.

@@ -378,8 +378,5 @@ fn read_application(
             row.get::<String>("person_id").map_err(field)?.into(),
         );
     }
-    serde_path_to_error::deserialize(data).map_err(|e| {
-        let path = e.path().to_string();
-        format!("field `{path}`: {}", e.into_inner())
-    })
+    crate::application::from_json(data)
 }

@@ -1033,9 +1033,18 @@ pub async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 (Ok(data), Ok(forms)) => Some(args.back_office(data, forms)),
                 _ => None,
             };
-            match (catalogue, args.clients(), forms, args.documents(), back_office) {
-                (Ok(data), Ok(clients), Ok(forms), Ok(documents), Some(Ok(back_office))) => println!(
-                    "{} services, {} agendas, {} life situations, {} clients, {} forms, {} document template{}, {} back-office workflow{}: all valid",
+            let grants = args.grant_programmes().map_err(|e| {
+                ContentErrors(vec![urad_core::content::ContentError {
+                    file: e.file.display().to_string(),
+                    line: e.line,
+                    column: 1,
+                    field: "-".into(),
+                    message: e.message,
+                }])
+            });
+            match (catalogue, args.clients(), forms, args.documents(), back_office, grants) {
+                (Ok(data), Ok(clients), Ok(forms), Ok(documents), Some(Ok(back_office)), Ok(grants)) => println!(
+                    "{} services, {} agendas, {} life situations, {} clients, {} forms, {} document template{}, {} back-office workflow{}, {} grant programme{}: all valid",
                     data.services.len(),
                     data.agendas.len(),
                     data.situations.len(),
@@ -1045,13 +1054,16 @@ pub async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                     if documents.len() == 1 { "" } else { "s" },
                     back_office.office.workflows.len(),
                     if back_office.office.workflows.len() == 1 { "" } else { "s" },
+                    grants.len(),
+                    if grants.len() == 1 { "" } else { "s" },
                 ),
-                (catalogue, clients, forms, documents, back_office) => {
+                (catalogue, clients, forms, documents, back_office, grants) => {
                     let mut all = catalogue.err().map(|e| e.0).unwrap_or_default();
                     all.extend(clients.err().map(|e| e.0).unwrap_or_default());
                     all.extend(forms.err().map(|e| e.0).unwrap_or_default());
                     all.extend(documents.err().map(|e| e.0).unwrap_or_default());
                     all.extend(back_office.and_then(Result::err).map(|e| e.0).unwrap_or_default());
+                    all.extend(grants.err().map(|e| e.0).unwrap_or_default());
                     anyhow::bail!("{}", ContentErrors(all));
                 }
             }

@@ -179,7 +179,7 @@ fn the_binary_carries_the_demo_content_for_anywhere_else() {
     assert!(text.starts_with(&format!("{services} services")), "{text}");
     assert!(
         text.contains(
-            " 2 clients, 5 forms, 2 document templates, 1 back-office workflow: all valid"
+            " 2 clients, 5 forms, 2 document templates, 1 back-office workflow, 1 grant programme: all valid"
         ),
         "{text}"
     );
@@ -264,4 +264,88 @@ mod reqwest {
             .unwrap();
         rt.block_on(async { ::reqwest::get(url).await.unwrap().text().await.unwrap() })
     }
+}
+
+/// `urad robot evaluate` as shared/domain/boiler-grant.md specifies it: decisions a line in
+/// sequence order; bad input named by line and field, exit 2, nothing on standard output.
+#[test]
+fn the_what_if_replay_decides_a_file_and_refuses_bad_input_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let call = write(
+        "call.json",
+        r#"{"programme": "KD-2026", "opens_at": "2026-03-02T08:00:00+01:00", "closes_at": "2026-06-30T14:00:00+02:00", "budget_czk": 100000, "priority_municipalities": []}"#,
+    );
+    let registry = write(
+        "registry.json",
+        r#"{"owners": {"B1": ["P1"], "B2": ["P2"]}}"#,
+    );
+    let line = |id: &str, seq: i64, building: &str, person: &str| {
+        serde_json::json!({
+            "application_id": id, "received_at": "2026-03-02T07:00:00Z", "sequence": seq,
+            "applicant": {"person_id": person, "birth_date": "1970-01-01", "permanent_address_building_id": building},
+            "building": {"building_id": building, "type": "family_house", "approved": true, "municipality_code": "500011", "energy_class": "C"},
+            "old_boiler": {"fuel": "coal", "feeding": "manual", "emission_class": "2"},
+            "new_source": "heat_pump", "eligible_costs_czk": 100000, "micro_measures": false,
+            "attachments": [{"kind": "old_boiler_photo", "media_type": "image/jpeg"},
+                            {"kind": "invoice_or_budget", "media_type": "application/pdf"},
+                            {"kind": "installer_certificate", "media_type": "application/pdf"}]
+        })
+        .to_string()
+    };
+    let run = |applications: &std::path::Path| {
+        Command::new(URAD)
+            .args(["robot", "evaluate", "--call"])
+            .arg(&call)
+            .arg("--registry")
+            .arg(&registry)
+            .arg(applications)
+            .arg("--content-dir")
+            .arg(crate::harness::content_dir())
+            .output()
+            .unwrap()
+    };
+    let good = write(
+        "good.jsonl",
+        &format!(
+            "{}\n{}\n",
+            line("A2", 2, "B2", "P2"),
+            line("A1", 1, "B1", "P1")
+        ),
+    );
+    let out = run(&good);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        concat!(
+            r#"{"application_id":"A1","sequence":1,"outcome":"approved","amount_czk":80000,"reasons":[]}"#,
+            "\n",
+            r#"{"application_id":"A2","sequence":2,"outcome":"reserve","amount_czk":80000,"reasons":[]}"#,
+            "\n",
+        )
+    );
+    let bad = write(
+        "bad.jsonl",
+        &format!(
+            "{}\n{}\n",
+            line("A1", 1, "B1", "P1"),
+            line("A2", 2, "B2", "P2").replace("family_house", "castle")
+        ),
+    );
+    let out = run(&bad);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "nothing is printed");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("line 2, field `building.type`") && err.contains("castle"),
+        "{err}"
+    );
 }
